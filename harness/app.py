@@ -1,0 +1,242 @@
+"""``App``: one running instance of the app under test, and the sequence that starts it."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+from harness.appenv import build_app_env, write_env_file
+from harness.config import AppSettings
+from harness.errors import AppDiedError, AppExitedError, AppStartError, AppStartTimeoutError
+from harness.process import logs
+from harness.process.launch import launch, resolve_executable
+from harness.process.readiness import NotReady, wait_until_ready
+from harness.process.teardown import StopReport, stop_process_tree
+
+
+def format_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class App:
+    """A running app: where it listens, its pid, its log, its env file.
+
+    Created by :meth:`harness.Harness.app_for`; stopped by the harness at the end (or by
+    :meth:`stop`).
+    """
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        process: subprocess.Popen[bytes],
+        *,
+        argv: list[str],
+        port: int,
+        log_path: Path,
+        env_file: Path,
+        env: Mapping[str, str],
+        app_marker: str,
+        startup_seconds: float,
+    ) -> None:
+        self.settings = settings
+        self.process = process
+        self.argv = argv
+        self.host = settings.host
+        self.port = port
+        self.log_path = log_path
+        self.env_file = env_file
+        self.env = dict(env)
+        self.app_marker = app_marker
+        self.startup_seconds = startup_seconds
+        self.stop_report: StopReport | None = None
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_alive() else "stopped"
+        return f"<App profile={self.profile!r} {self.url} pid={self.pid} {state}>"
+
+    @property
+    def profile(self) -> str:
+        return self.settings.profile
+
+    @property
+    def url(self) -> str:
+        """Base URL of the app, e.g. ``http://127.0.0.1:40123`` (no trailing slash)."""
+        return f"http://{format_host(self.host)}:{self.port}"
+
+    def url_for(self, path: str) -> str:
+        """Absolute URL of ``path`` on the app: ``app.url_for("/api/health")``."""
+        return f"{self.url}/{path.lstrip('/')}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def is_alive(self) -> bool:
+        return self.process.poll() is None
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.process.poll()
+
+    def log_tail(self, lines: int = logs.TAIL_LINES) -> list[str]:
+        return logs.tail(self.log_path, lines)
+
+    def log_size(self) -> int:
+        return logs.size(self.log_path)
+
+    def log_since(self, offset: int) -> str:
+        """What the app wrote to its log after byte ``offset``."""
+        return logs.read_from(self.log_path, offset)
+
+    def ensure_alive(self) -> None:
+        """Raise :class:`AppDiedError` (with exit status and log tail) if the app has exited."""
+        code = self.process.poll()
+        if code is None:
+            return
+        raise AppDiedError(
+            f"the app (profile {self.profile!r}) is no longer running: {describe_exit(code)}\n"
+            + _details(self.argv, self.settings, self.log_path)
+        )
+
+    def stop(self) -> StopReport:
+        """Stop the app and every process it started (idempotent)."""
+        if self.stop_report is None:
+            self.stop_report = stop_process_tree(
+                self.process, self.app_marker, self.settings.shutdown_timeout
+            )
+        return self.stop_report
+
+
+def _details(argv: list[str], settings: AppSettings, log_path: Path, extra: str = "") -> str:
+    tail = logs.tail(log_path)
+    shown = "\n".join(f"    | {line}" for line in tail) if tail else "    (the log is empty)"
+    return (
+        f"  command: {shlex.join(argv)}\n"
+        f"  cwd:     {settings.cwd}\n"
+        f"{extra}"
+        f"  log:     {log_path}\n"
+        f"  last {len(tail)} lines of the app's log:\n{shown}"
+    )
+
+
+def start_app(
+    settings: AppSettings,
+    *,
+    argv: list[str],
+    port: int,
+    env_values: Mapping[str, str | None],
+    env_file: Path,
+    log_path: Path,
+    marker: str,
+    inherited: Mapping[str, str] | None = None,
+) -> App:
+    """Write the env file, launch the app and wait until it is ready.
+
+    On any failure the process tree is stopped before the error is raised: a failed start never
+    leaves a process behind.
+    """
+    file_values = {name: value for name, value in env_values.items() if value is not None}
+    if settings.port_env:
+        file_values[settings.port_env] = str(port)
+    write_env_file(
+        env_file,
+        file_values,
+        header=f"Written by harness for profile {settings.profile!r}; removed at teardown.",
+    )
+    values: dict[str, str | None] = {**env_values, **file_values}
+    app_marker = f"{marker}/{settings.profile}/{uuid.uuid4().hex[:8]}"
+    env = build_app_env(
+        os.environ if inherited is None else inherited,
+        values,
+        env_file=str(env_file),
+        marker=marker,
+        app_marker=app_marker,
+    )
+    where = f"profile {settings.profile!r}"
+    argv = [resolve_executable(argv, settings.cwd, env, f"command of {where}"), *argv[1:]]
+    if not settings.cwd.is_dir():
+        raise AppStartError(
+            f"the app's working directory {settings.cwd} ({where}) does not exist; fix: correct `cwd`"
+        )
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_bytes(b"")  # one log per app start; never mixed with an earlier run's
+    try:
+        process = launch(argv, settings.cwd, env, log_path)
+    except OSError as error:
+        raise AppStartError(
+            f"the app's command could not be started ({where}): {error}\n  command: {shlex.join(argv)}\n"
+            "  fix: check that the command is an executable program (a script needs a #! line)"
+        ) from None
+    try:
+        ready = wait_until_ready(process, settings.host, port, settings.health, settings.startup_timeout)
+    except NotReady as failure:
+        stop_process_tree(process, app_marker, settings.shutdown_timeout)
+        raise _not_ready_error(failure, settings, argv, port, log_path) from None
+    except BaseException:  # Ctrl-C while waiting: never leave the half-started app behind
+        stop_process_tree(process, app_marker, settings.shutdown_timeout)
+        raise
+    return App(
+        settings,
+        process,
+        argv=argv,
+        port=port,
+        log_path=log_path,
+        env_file=env_file,
+        env=env,
+        app_marker=app_marker,
+        startup_seconds=ready.elapsed,
+    )
+
+
+def _not_ready_error(
+    failure: NotReady, settings: AppSettings, argv: list[str], port: int, log_path: Path
+) -> AppStartError:
+    health_url = f"http://{format_host(settings.host)}:{port}{settings.health}"
+    probe = f"  health:  GET {health_url} ({failure.attempts} attempts; last saw: {failure.last_seen})\n"
+    details = _details(argv, settings, log_path, probe)
+    who = f"the app (profile {settings.profile!r})"
+    if failure.reason == "exited":
+        code = failure.exit_code if failure.exit_code is not None else 0
+        if code == 0:
+            fix = (
+                "fix: harness runs the command in the foreground and expects it to keep serving; if it "
+                "daemonises or hands off to another process, run it in foreground mode instead"
+            )
+        else:
+            fix = (
+                "fix: the log above says why it stopped; run the command by hand with the env file "
+                "to reproduce"
+            )
+        return AppExitedError(
+            f"{who} exited before it was ready: {describe_exit(code)} after {failure.elapsed:.2f} s\n"
+            f"{details}\n  {fix}"
+        )
+    if failure.reason == "not_found":
+        return AppStartTimeoutError(
+            f"{who} is serving on port {port} but GET {settings.health} answers 404 (for "
+            f"{failure.elapsed:.2f} s)\n{details}\n"
+            "  fix: set `health` in [tool.harness] to a path the app answers with 2xx"
+        )
+    port_hint = (
+        f"the app must listen on {settings.host}:{port}, the port harness gave it in ${settings.port_env}"
+        if settings.port_env
+        else f"the app must listen on {settings.host}:{port} (given to it through {{port}} in the command)"
+    )
+    return AppStartTimeoutError(
+        f"{who} did not become ready within {settings.startup_timeout:g} s\n{details}\n"
+        f"  fix: {port_hint}; if it is just slow, raise `startup_timeout`"
+    )

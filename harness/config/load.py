@@ -1,0 +1,337 @@
+"""Find, read and validate ``[tool.harness]``.
+
+Validation collects every problem before raising, and each problem names the key, what was
+expected and what was found, so one run tells the user everything to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.config import templating
+from harness.config.model import (
+    DEFAULT_PROFILE,
+    AppSettings,
+    HarnessConfig,
+    ProfileConfig,
+    ServiceConfig,
+)
+from harness.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SERVICE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+APP_KEYS = ("command", "cwd", "health", "host", "port_env", "port", "startup_timeout", "shutdown_timeout")
+TOP_KEYS = (*APP_KEYS, "env_file", "log_dir", "env", "services", "profiles")
+SERVICE_KEYS = ("env", "strict")
+PROFILE_KEYS = ("env", *APP_KEYS)
+
+DEFAULTS: dict[str, Any] = {
+    "cwd": ".",
+    "health": "/",
+    "host": "127.0.0.1",
+    "port_env": "PORT",
+    "port": 0,
+    "env_file": "env/harness.env",
+    "log_dir": ".harness/logs",
+    "startup_timeout": 30.0,
+    "shutdown_timeout": 10.0,
+}
+
+#: Placeholders usable in every env value.
+SERVICE_FIELDS = ("url", "host", "port")
+APP_FIELDS = ("port", "url", "host")
+#: Placeholders usable in the command (``{port}`` is the app's port, as the contract says).
+COMMAND_FIELDS = ("port", "host", "python", "root", "env_file")
+
+
+def find_config(start: Path) -> Path:
+    """Return the nearest ``pyproject.toml`` with a ``[tool.harness]`` table, from ``start`` upwards."""
+    start = start.resolve()
+    directories = [start, *start.parents] if start.is_dir() else list(start.parents)
+    looked: list[str] = []
+    for directory in directories:
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            looked.append(str(candidate))
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue  # reported properly if the user points at it explicitly
+            if isinstance(data.get("tool"), dict) and "harness" in data["tool"]:
+                return candidate
+    where = f"checked: {', '.join(looked)}" if looked else "no pyproject.toml found at all"
+    raise ConfigError(
+        str(start),
+        [
+            f"no [tool.harness] table in any pyproject.toml from {start} upwards ({where}); "
+            "fix: add a [tool.harness] table (see the README quickstart) or pass --harness-config PATH"
+        ],
+    )
+
+
+def load_config(path: str | Path | None = None, *, start: Path | None = None) -> HarnessConfig:
+    """Load and validate the configuration.
+
+    ``path`` names a pyproject.toml (or a directory holding one); without it the nearest
+    pyproject.toml with a ``[tool.harness]`` table is found from ``start`` (default: cwd) upwards.
+    """
+    if path is None:
+        source = find_config(start or Path.cwd())
+    else:
+        source = Path(path).expanduser().resolve()
+        if source.is_dir():
+            source = source / "pyproject.toml"
+    if not source.is_file():
+        raise ConfigError(str(source), ["the file does not exist; fix: pass the path of a pyproject.toml"])
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(source), [f"not valid TOML: {error}"]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(str(source), [f"cannot be read: {error}"]) from None
+    tool = data.get("tool")
+    table = tool.get("harness") if isinstance(tool, dict) else None
+    if table is None:
+        raise ConfigError(
+            str(source), ["there is no [tool.harness] table; fix: add one (see the README quickstart)"]
+        )
+    return parse_table(table, source)
+
+
+def parse_table(table: object, source: Path) -> HarnessConfig:
+    """Validate a ``[tool.harness]`` table already read from ``source``."""
+    return _Validator(source).config(table)
+
+
+def _describe(value: object) -> str:
+    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}
+    name = kind.get(type(value), type(value).__name__)
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{shown} ({name})"
+
+
+class _Validator:
+    def __init__(self, source: Path) -> None:
+        self.source = source
+        self.root = source.parent
+        self.problems: list[str] = []
+
+    def problem(self, key: str, expected: str, found: object) -> None:
+        self.problems.append(f"{key}: expected {expected}, found {_describe(found)}")
+
+    def unknown_keys(self, table: Mapping[str, object], allowed: tuple[str, ...], where: str) -> None:
+        for key in table:
+            if key in allowed:
+                continue
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            fix = f"did you mean '{hint[0]}'?" if hint else f"known keys: {', '.join(allowed)}"
+            self.problems.append(f"{where}.{key}: unknown key ({fix})")
+
+    # -- value checkers: each returns a clean value, or None after recording a problem ------------
+
+    def string(self, key: str, value: object, *, allow_empty: bool = False) -> str | None:
+        if isinstance(value, str) and (allow_empty or value.strip()):
+            return value
+        self.problem(key, "a string" if allow_empty else "a non-empty string", value)
+        return None
+
+    def seconds(self, key: str, value: object) -> float | None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return float(value)
+        self.problem(key, "a positive number of seconds", value)
+        return None
+
+    def port(self, key: str, value: object) -> int | None:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535:
+            return value
+        self.problem(key, "an integer port from 0 (pick a free one) to 65535", value)
+        return None
+
+    def boolean(self, key: str, value: object) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        self.problem(key, "true or false", value)
+        return None
+
+    def command(self, key: str, value: object) -> tuple[str, ...] | None:
+        parts: list[str] | None = None
+        if isinstance(value, str) and value.strip():
+            try:
+                parts = shlex.split(value)
+            except ValueError as error:
+                self.problems.append(f"{key}: cannot split the command string ({error})")
+                return None
+        elif isinstance(value, list) and value and all(isinstance(p, str) for p in value) and value[0]:
+            parts = list(value)
+        if not parts:
+            self.problem(key, "a command as a non-empty array of strings or a string", value)
+            return None
+        for part in parts:
+            self.template(key, part, COMMAND_FIELDS)
+        return tuple(parts)
+
+    def health(self, key: str, value: object) -> str | None:
+        if isinstance(value, str) and value.startswith("/"):
+            return value
+        self.problem(key, "a path starting with '/', such as \"/health\"", value)
+        return None
+
+    def port_env(self, key: str, value: object) -> str | None:
+        if value is False or value == "":
+            return None  # the port reaches the app through {port} in the command instead
+        if isinstance(value, str) and _ENV_NAME.match(value):
+            return value
+        self.problem(key, "an environment variable name (or false to pass the port via {port})", value)
+        return None
+
+    def template(self, key: str, value: str, fields: tuple[str, ...]) -> None:
+        try:
+            templating.check(value, fields)
+        except templating.TemplateSyntaxError as error:
+            self.problems.append(f"{key}: {error}")
+
+    def env(self, key: str, value: object, fields: tuple[str, ...]) -> dict[str, str | None]:
+        if not isinstance(value, dict):
+            self.problem(key, "a table of NAME = value", value)
+            return {}
+        env: dict[str, str | None] = {}
+        for name, raw in value.items():
+            where = f"{key}.{name}"
+            if not _ENV_NAME.match(name):
+                self.problems.append(
+                    f"{where}: not a valid environment variable name (letters, digits, '_'; not starting "
+                    "with a digit)"
+                )
+                continue
+            if raw is False or raw == "":
+                env[name] = None  # removes the variable, even an inherited one
+            elif raw is True:
+                env[name] = "true"
+            elif isinstance(raw, (int, float)):
+                env[name] = str(raw)
+            elif isinstance(raw, str):
+                if "\x00" in raw:
+                    self.problems.append(f"{where}: contains a NUL character, which no environment can hold")
+                    continue
+                self.template(where, raw, fields)
+                env[name] = raw
+            else:
+                self.problem(where, 'a string, number or boolean ("" or false removes the variable)', raw)
+        return env
+
+    # -- tables -------------------------------------------------------------------------------------
+
+    def config(self, table: object) -> HarnessConfig:
+        top = "tool.harness"
+        if not isinstance(table, dict):
+            self.problem(top, "a table", table)
+            raise ConfigError(str(self.source), self.problems)
+        self.unknown_keys(table, TOP_KEYS, top)
+
+        raw_services = table.get("services", {})
+        if not isinstance(raw_services, dict):
+            self.problem(f"{top}.services", "a table of [tool.harness.services.<name>] tables", raw_services)
+            raw_services = {}
+        service_names = [name for name in raw_services if isinstance(name, str)]
+        global_fields = self.global_fields(service_names)
+
+        if "command" not in table:
+            self.problems.append(f'{top}.command: missing; fix: add command = ["your", "app", "command"]')
+        app = self.app_settings(table, global_fields)
+        services = {name: self.service(name, body, global_fields) for name, body in raw_services.items()}
+        raw_profiles = table.get("profiles", {})
+        if not isinstance(raw_profiles, dict):
+            self.problem(f"{top}.profiles", "a table of [tool.harness.profiles.<name>] tables", raw_profiles)
+            raw_profiles = {}
+        profiles = {name: self.profile(name, body, global_fields) for name, body in raw_profiles.items()}
+
+        env_file = self.string(f"{top}.env_file", table.get("env_file", DEFAULTS["env_file"]))
+        log_dir = self.string(f"{top}.log_dir", table.get("log_dir", DEFAULTS["log_dir"]))
+        if self.problems or app is None:
+            raise ConfigError(str(self.source), self.problems)
+        return HarnessConfig(
+            source=self.source,
+            root=self.root,
+            app=app,
+            env_file=(self.root / str(env_file)).resolve(),
+            log_dir=(self.root / str(log_dir)).resolve(),
+            services={name: svc for name, svc in services.items() if svc is not None},
+            profiles={name: prof for name, prof in profiles.items() if prof is not None},
+        )
+
+    def global_fields(self, service_names: list[str]) -> tuple[str, ...]:
+        fields = [f"app.{f}" for f in APP_FIELDS] + ["root"]
+        for name in service_names:
+            fields += [f"services.{name}.{f}" for f in SERVICE_FIELDS]
+        return tuple(fields)
+
+    def app_values(
+        self, table: Mapping[str, object], where: str, *, with_defaults: bool
+    ) -> dict[str, object]:
+        """Validate the app keys present in ``table`` (plus defaults for absent ones if asked)."""
+        checkers: dict[str, Callable[[str, object], object]] = {
+            "command": self.command,
+            "cwd": self.string,
+            "health": self.health,
+            "host": self.string,
+            "port_env": self.port_env,
+            "port": self.port,
+            "startup_timeout": self.seconds,
+            "shutdown_timeout": self.seconds,
+        }
+        values: dict[str, object] = {}
+        for key, checker in checkers.items():
+            if key in table:
+                values[key] = checker(f"{where}.{key}", table[key])
+            elif with_defaults:
+                values[key] = DEFAULTS.get(key)
+        if isinstance(values.get("cwd"), str):
+            values["cwd"] = (self.root / str(values["cwd"])).resolve()
+        return values
+
+    def app_settings(self, table: Mapping[str, object], fields: tuple[str, ...]) -> AppSettings | None:
+        values = self.app_values(table, "tool.harness", with_defaults=True)
+        env = self.env("tool.harness.env", table.get("env", {}), fields)
+        if values["command"] is None:
+            return None
+        return AppSettings(profile=DEFAULT_PROFILE, env=env, **values)  # type: ignore[arg-type]
+
+    def service(self, name: object, body: object, fields: tuple[str, ...]) -> ServiceConfig | None:
+        where = f"tool.harness.services.{name}"
+        if not isinstance(name, str) or not _SERVICE_NAME.match(name):
+            self.problems.append(f"{where}: service names use letters, digits, '_' and '-'")
+            return None
+        if not isinstance(body, dict):
+            self.problem(where, "a table", body)
+            return None
+        self.unknown_keys(body, SERVICE_KEYS, where)
+        env = self.env(f"{where}.env", body.get("env", {}), (*SERVICE_FIELDS, *fields))
+        strict = self.boolean(f"{where}.strict", body.get("strict", True))
+        return ServiceConfig(name=name, env=env, strict=bool(strict) if strict is not None else True)
+
+    def profile(self, name: object, body: object, fields: tuple[str, ...]) -> ProfileConfig | None:
+        where = f"tool.harness.profiles.{name}"
+        if not isinstance(name, str) or not name or name == DEFAULT_PROFILE:
+            self.problems.append(f"{where}: a profile needs a name other than '{DEFAULT_PROFILE}'")
+            return None
+        if not isinstance(body, dict):
+            self.problem(where, "a table", body)
+            return None
+        self.unknown_keys(body, PROFILE_KEYS, where)
+        overrides = self.app_values(body, where, with_defaults=False)
+        env = self.env(f"{where}.env", body.get("env", {}), fields)
+        return ProfileConfig(name=name, env=env, overrides=overrides)

@@ -1,0 +1,99 @@
+"""The validated configuration, as immutable objects.
+
+``HarnessConfig`` mirrors ``[tool.harness]``; ``AppSettings`` is what one app instance runs with:
+the base settings with one profile's overrides applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from harness.config import templating
+from harness.errors import ConfigError
+
+#: Env value meaning "remove this variable from the app's environment" (TOML ``""`` or ``false``).
+UNSET = None
+
+EnvTemplates = Mapping[str, "str | None"]
+
+DEFAULT_PROFILE = "default"
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """One mock server: ``[tool.harness.services.<name>]``."""
+
+    name: str
+    env: EnvTemplates = field(default_factory=dict)
+    strict: bool = True
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """How to run and probe one app instance (base settings plus a profile's overrides)."""
+
+    profile: str
+    command: tuple[str, ...]
+    cwd: Path
+    health: str
+    host: str
+    port_env: str | None
+    port: int
+    startup_timeout: float
+    shutdown_timeout: float
+    env: EnvTemplates
+
+    def with_overrides(self, profile: str, overrides: Mapping[str, object], env: EnvTemplates) -> AppSettings:
+        merged_env = {**self.env, **env}
+        return replace(self, profile=profile, env=merged_env, **overrides)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    """``[tool.harness.profiles.<name>]``: env overrides plus optional app-setting overrides."""
+
+    name: str
+    env: EnvTemplates = field(default_factory=dict)
+    overrides: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HarnessConfig:
+    """The whole validated ``[tool.harness]`` table."""
+
+    source: Path
+    root: Path
+    app: AppSettings
+    env_file: Path
+    log_dir: Path
+    services: Mapping[str, ServiceConfig]
+    profiles: Mapping[str, ProfileConfig]
+
+    def app_settings(self, profile: str | None = None) -> AppSettings:
+        """Settings for ``profile`` (``None`` or ``"default"``: the base settings).
+
+        Service env values sit between the base ``env`` and the profile's ``env``, so a profile can
+        still remove or replace a variable that a service defines.
+        """
+        service_env: dict[str, str | None] = {}
+        for service in self.services.values():
+            own = {field: f"services.{service.name}.{field}" for field in ("url", "host", "port")}
+            for name, value in service.env.items():
+                service_env[name] = None if value is None else templating.rename(value, own)
+        base = replace(self.app, env={**self.app.env, **service_env})
+        if profile is None or profile == DEFAULT_PROFILE:
+            return base
+        try:
+            chosen = self.profiles[profile]
+        except KeyError:
+            known = ", ".join(sorted(self.profiles)) or "none defined"
+            raise ConfigError(
+                str(self.source),
+                [
+                    f"unknown profile {profile!r} (known profiles: {known}); "
+                    f"fix: define [tool.harness.profiles.{profile}] or use one of the known names"
+                ],
+            ) from None
+        return base.with_overrides(profile, chosen.overrides, chosen.env)

@@ -1,0 +1,76 @@
+"""The request journal: what each mock service received and how it answered.
+
+pytest-httpserver's own ``log`` misses requests whose handler raised and keeps whole werkzeug
+objects; the journal keeps a compact, immutable record of every request, for failure reports and
+for the strict "nothing unmatched" check.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+BODY_EXCERPT = 300
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request a mock service received."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    status: int | None
+    matched: bool
+    expectation: str | None
+    started: float
+    duration: float
+    error: str | None = None
+
+    @property
+    def target(self) -> str:
+        """Path plus query string, as on the request line."""
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+    def body_excerpt(self, limit: int = BODY_EXCERPT) -> str:
+        text = self.body.decode("utf-8", errors="replace")
+        return text if len(text) <= limit else f"{text[:limit]}... ({len(self.body)} bytes)"
+
+    def describe(self) -> str:
+        """A short multi-line description for reports."""
+        status = "no response" if self.status is None else str(self.status)
+        if not self.matched:
+            outcome = f"{status}, matched NO expectation"
+        else:
+            outcome = f"{status}, answered by {self.expectation}"
+        lines = [f"{self.method} {self.target} -> {outcome} ({self.duration * 1000:.1f} ms)"]
+        if self.body:
+            lines.append(f"    body: {self.body_excerpt()}")
+        if self.error:
+            lines.append(f"    handler raised: {self.error}")
+        return "\n".join(lines)
+
+
+class Journal:
+    """A thread-safe, clearable list of :class:`JournalEntry`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[JournalEntry] = []
+
+    def add(self, entry: JournalEntry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[JournalEntry]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries = []
+
+    def unmatched(self) -> list[JournalEntry]:
+        return [entry for entry in self.entries() if not entry.matched]

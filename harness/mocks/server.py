@@ -1,0 +1,229 @@
+"""``MockService``: one pytest-httpserver server per configured downstream service.
+
+It *is* a ``pytest_httpserver.HTTPServer``, so ``expect_request(...).respond_with_...`` works as
+users know it. What it adds:
+
+* threaded serving, so a slow handler never blocks other requests (the stock server serialises
+  them and answers HTTP/1.0);
+* no werkzeug access log on the console: every request goes to the :class:`Journal` instead;
+* a fast stop (the stock server polls for shutdown every 0.5 s) that also closes the socket;
+* per-test isolation: :meth:`begin_test` marks the expectations registered so far as the
+  baseline, :meth:`end_test` drops what the test added and forgets its requests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from copy import copy
+from ssl import SSLContext
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from pytest_httpserver.httpserver import HandlerType, HTTPServerError, RequestHandler, RequestMatcher
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from harness.errors import HarnessError
+from harness.mocks.journal import Journal, JournalEntry
+
+#: How often the serving loop checks for a stop request; bounds how long :meth:`stop` takes.
+SHUTDOWN_POLL_SECONDS = 0.01
+
+_UNMATCHED = "harness.unmatched"
+_EXPECTATION = "harness.expectation"
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """werkzeug's handler without the per-request access log (the journal records requests)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+
+class _TrackedRequestHandler(RequestHandler):
+    """Records on the request which expectation answered it, for the journal."""
+
+    def respond(self, request: Request) -> Response:
+        request.environ[_EXPECTATION] = repr(self.matcher)
+        return super().respond(request)
+
+
+class MockService(HTTPServer):
+    """A named, threaded, journaled pytest-httpserver server bound to 127.0.0.1."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        strict: bool = True,
+        host: str = "127.0.0.1",
+        ssl_context: SSLContext | None = None,
+    ) -> None:
+        super().__init__(host, 0, ssl_context, threaded=True)
+        self.name = name
+        self.strict = strict
+        self.journal = Journal()
+        self._baseline: tuple[list[RequestHandler], list[RequestHandler], list[RequestHandler]] | None = None
+
+    def __repr__(self) -> str:
+        return f"<MockService {self.name} {self.url if self.is_running() else '(stopped)'}>"
+
+    # -- addresses ---------------------------------------------------------------------------------
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.ssl_context is not None else "http"
+
+    @property
+    def url(self) -> str:
+        """Base URL without a trailing slash, e.g. ``http://127.0.0.1:40123``."""
+        return f"{self.scheme}://{self.format_host(self.host)}:{self.port}"
+
+    def template_values(self) -> dict[str, str]:
+        """Values of this service's ``{url}``, ``{host}`` and ``{port}`` placeholders."""
+        return {"url": self.url, "host": self.host, "port": str(self.port)}
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bind an ephemeral port on the host and serve in a daemon thread."""
+        if self.is_running():
+            raise HTTPServerError("Server is already running")
+        try:
+            self.server = make_server(
+                self.host,
+                self.port,
+                Request.application(self.application),
+                threaded=True,
+                request_handler=QuietRequestHandler,
+                ssl_context=self.ssl_context,
+            )
+        except (OSError, SystemExit) as error:  # werkzeug exits on a taken port instead of raising
+            raise HarnessError(
+                f"mock service {self.name!r} could not listen on {self.host}:{self.port}: {error}"
+            ) from None
+        self.port = self.server.port
+        self.server_thread = threading.Thread(
+            target=self.thread_target, name=f"harness-mock-{self.name}", daemon=True
+        )
+        self.server_thread.start()
+
+    def thread_target(self) -> None:
+        assert self.server is not None
+        self.server.serve_forever(poll_interval=SHUTDOWN_POLL_SECONDS)
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket (the stock ``stop`` leaves it open)."""
+        server = self.server
+        super().stop()
+        if server is not None:
+            server.server_close()
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def expect(
+        self, matcher: RequestMatcher, handler_type: HandlerType = HandlerType.PERMANENT
+    ) -> RequestHandler:
+        request_handler = _TrackedRequestHandler(matcher)
+        if handler_type == HandlerType.PERMANENT:
+            self.handlers.append(request_handler)
+        elif handler_type == HandlerType.ONESHOT:
+            self.oneshot_handlers.append(request_handler)
+        elif handler_type == HandlerType.ORDERED:
+            self.ordered_handlers.append(request_handler)
+        return request_handler
+
+    def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
+        request.environ[_UNMATCHED] = True
+        return super().respond_nohandler(request, extra_message)
+
+    def respond_permanent_failure(self) -> Response:
+        # pytest-httpserver gives no request here; the journal marks the outcome from the status.
+        response = super().respond_permanent_failure()
+        response.headers["X-Harness-Unmatched"] = "permanent-failure"
+        return response
+
+    def application(self, request: Request) -> Response:
+        started_wall = time.time()
+        started = time.perf_counter()
+        request.get_data()
+        try:
+            response = self.dispatch(request)
+        except BaseException as error:
+            self._record(request, None, started_wall, started, error=f"{type(error).__name__}: {error}")
+            raise
+        self.log.append((request, response))
+        self._record(request, response, started_wall, started)
+        return response
+
+    def _record(
+        self,
+        request: Request,
+        response: Response | None,
+        started_wall: float,
+        started: float,
+        error: str | None = None,
+    ) -> None:
+        unmatched = bool(request.environ.get(_UNMATCHED)) or (
+            response is not None and "X-Harness-Unmatched" in response.headers
+        )
+        self.journal.add(
+            JournalEntry(
+                method=request.method,
+                path=request.path,
+                query_string=request.query_string.decode("latin-1"),
+                headers=tuple(request.headers.items()),
+                body=request.get_data(),
+                status=500 if response is None else response.status_code,
+                matched=not unmatched,
+                expectation=request.environ.get(_EXPECTATION),
+                started=started_wall,
+                duration=time.perf_counter() - started,
+                error=error,
+            )
+        )
+
+    @property
+    def requests(self) -> list[JournalEntry]:
+        """Every request received since the current test began (or since start)."""
+        return self.journal.entries()
+
+    def unmatched_requests(self) -> list[JournalEntry]:
+        """Requests that no expectation matched, since the current test began."""
+        return self.journal.unmatched()
+
+    # -- per-test isolation ------------------------------------------------------------------------
+
+    def begin_test(self) -> None:
+        """Freeze the current expectations as the baseline and start a fresh request record."""
+        self._baseline = (list(self.ordered_handlers), list(self.oneshot_handlers), list(self.handlers))
+        self._forget_requests()
+
+    def end_test(self) -> None:
+        """Restore the baseline expectations (dropping the test's own) and forget its requests."""
+        if self._baseline is not None:
+            ordered, oneshot, permanent = self._baseline
+            self.ordered_handlers = list(ordered)
+            self.oneshot_handlers = copy(self.oneshot_handlers)
+            self.oneshot_handlers[:] = oneshot
+            self.handlers = copy(self.handlers)
+            self.handlers[:] = permanent
+            self._baseline = None
+        self.permanently_failed = False
+        self._forget_requests()
+
+    def _forget_requests(self) -> None:
+        self.journal.clear()
+        self.clear_log()
+        self.clear_assertions()
+        self.clear_handler_errors()
+
+    def describe_requests(self) -> str:
+        entries = self.journal.entries()
+        if not entries:
+            return "(no requests)"
+        return "\n".join(entry.describe() for entry in entries)
+
+    def __getstate__(self) -> dict[str, Any]:  # pragma: no cover - guards accidental pickling
+        raise TypeError("MockService cannot be pickled (it owns a live server thread)")

@@ -1,0 +1,272 @@
+"""``Harness``: mock services, env file, app processes and their teardown, from one config.
+
+Data flows one way: config -> mock services -> env file -> app process -> readiness. The pytest
+plugin, the CLI and direct Python use all drive this one object.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import uuid
+import weakref
+from pathlib import Path
+from types import TracebackType
+
+from harness.app import App, format_host, start_app
+from harness.config import DEFAULT_PROFILE, AppSettings, HarnessConfig, load_config, templating
+from harness.errors import AppStartError, HarnessError, TeardownError
+from harness.mocks import MockService
+from harness.process.launch import render_command
+from harness.process.ports import ensure_port_free, free_port
+
+_live: weakref.WeakSet[Harness] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_harnesses() -> None:
+    # Last line of defence for Python-API users who forget ``stop()`` or leave via an exception.
+    for harness in list(_live):
+        try:
+            harness.stop()
+        except HarnessError as error:
+            print(f"harness: {error}", file=sys.stderr)
+
+
+def new_marker() -> str:
+    """An exact, unique marker for one run; every app process carries it in its environment."""
+    return f"harness-{os.getpid()}-{uuid.uuid4().hex}"
+
+
+class Harness:
+    """Everything one test run needs: mock services, and one app per profile, started lazily.
+
+    >>> with Harness.from_pyproject("pyproject.toml") as h:   # doctest: +SKIP
+    ...     requests.get(h.app.url_for("/api/health"))
+
+    ``profile`` picks the app that :attr:`app` and :attr:`env_file` refer to; ``instance``
+    separates parallel runs in one checkout (the pytest plugin passes the xdist worker id), so their
+    env files and logs do not collide.
+    """
+
+    def __init__(
+        self,
+        config: HarnessConfig,
+        profile: str | None = None,
+        *,
+        keep_env: bool = False,
+        instance: str | None = None,
+    ) -> None:
+        self.config = config
+        self.profile = profile or DEFAULT_PROFILE
+        config.app_settings(self.profile)  # an unknown profile fails here, before anything starts
+        self.keep_env = keep_env
+        self.instance = instance
+        self.marker = new_marker()
+        self.services: dict[str, MockService] = {
+            name: MockService(name, strict=service.strict) for name, service in config.services.items()
+        }
+        self._apps: dict[str, App] = {}
+        self._start_failures: dict[str, AppStartError] = {}
+        self._env_files: set[Path] = set()
+        self._services_started = False
+        self._stopped = False
+
+    @classmethod
+    def from_pyproject(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        profile: str | None = None,
+        *,
+        keep_env: bool = False,
+        instance: str | None = None,
+    ) -> Harness:
+        """Build a harness from ``[tool.harness]`` in ``path`` (default: the nearest pyproject.toml)."""
+        config = load_config(None if path is None else Path(path))
+        return cls(config, profile, keep_env=keep_env, instance=instance)
+
+    # -- context manager ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Harness:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- services ----------------------------------------------------------------------------------
+
+    def start_services(self) -> None:
+        """Start every mock service (idempotent)."""
+        if self._services_started:
+            return
+        if self._stopped:
+            raise HarnessError("this Harness has been stopped; create a new one to start again")
+        _live.add(self)
+        self._services_started = True
+        for service in self.services.values():
+            service.start()
+
+    def start(self) -> Harness:
+        """Start the services and the app of :attr:`profile`; return self."""
+        self.start_services()
+        self.app_for(self.profile)
+        return self
+
+    # -- apps --------------------------------------------------------------------------------------
+
+    @property
+    def app(self) -> App:
+        """The running app of :attr:`profile` (started on first use)."""
+        return self.app_for(self.profile)
+
+    @property
+    def env_file(self) -> Path:
+        """Path of the env file written for :attr:`app` (computed: reading it starts nothing)."""
+        return self._paths(self.profile)[0]
+
+    @property
+    def apps(self) -> dict[str, App]:
+        """Apps started so far, by profile."""
+        return dict(self._apps)
+
+    def app_for(self, profile: str | None = None) -> App:
+        """The running app of ``profile``: started the first time, reused afterwards.
+
+        A profile whose app failed to start is not retried within the run: later callers get the
+        same error at once instead of waiting out the startup timeout again.
+        """
+        name = profile or DEFAULT_PROFILE
+        if self._stopped:
+            raise HarnessError(
+                "this Harness has been stopped; create a new one (or use `with Harness...`) "
+                "to start the app again"
+            )
+        if name in self._start_failures:
+            raise type(self._start_failures[name])(
+                f"(the app of profile {name!r} already failed to start earlier in this run)\n"
+                f"{self._start_failures[name]}"
+            )
+        app = self._apps.get(name)
+        if app is not None:
+            app.ensure_alive()
+            return app
+        self.start_services()
+        try:
+            app = self._start_app(self.config.app_settings(name))
+        except AppStartError as error:
+            self._start_failures[name] = error
+            raise
+        self._apps[name] = app
+        return app
+
+    def stop_app(self, profile: str | None = None) -> None:
+        """Stop the app of ``profile`` now (it would be restarted if asked for again)."""
+        app = self._apps.pop(profile or DEFAULT_PROFILE, None)
+        if app is not None:
+            self._check_stopped([app])
+
+    def _paths(self, profile: str) -> tuple[Path, Path]:
+        parts = [part for part in (self.instance, None if profile == DEFAULT_PROFILE else profile) if part]
+        base = self.config.env_file
+        env_file = base.with_name(".".join([base.stem, *parts]) + base.suffix) if parts else base
+        log_path = self.config.log_dir / (
+            ".".join([profile, *([self.instance] if self.instance else [])]) + ".log"
+        )
+        return env_file, log_path
+
+    def _start_app(self, settings: AppSettings) -> App:
+        where = f"[tool.harness] port of profile {settings.profile!r} in {self.config.source}"
+        if settings.port:
+            ensure_port_free(settings.host, settings.port, where)
+            port = settings.port
+        else:
+            port = free_port(settings.host)
+        env_file, log_path = self._paths(settings.profile)
+        values = self._template_values(settings, port)
+        env_values = {
+            name: None if value is None else templating.render(value, values)
+            for name, value in settings.env.items()
+        }
+        command_values = {
+            "port": str(port),
+            "host": settings.host,
+            "python": sys.executable,
+            "root": str(self.config.root),
+            "env_file": str(env_file),
+        }
+        argv = render_command(settings.command, command_values)
+        self._env_files.add(env_file)
+        _ensure_self_ignoring(log_path.parent)
+        return start_app(
+            settings,
+            argv=argv,
+            port=port,
+            env_values=env_values,
+            env_file=env_file,
+            log_path=log_path,
+            marker=self.marker,
+        )
+
+    def _template_values(self, settings: AppSettings, port: int) -> dict[str, str]:
+        values = {
+            "root": str(self.config.root),
+            "app.port": str(port),
+            "app.host": settings.host,
+            "app.url": f"http://{format_host(settings.host)}:{port}",
+        }
+        for name, service in self.services.items():
+            for field, value in service.template_values().items():
+                values[f"services.{name}.{field}"] = value
+        return values
+
+    # -- teardown ----------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop every app (and its descendants), then the services; remove env files unless kept.
+
+        Raises :class:`TeardownError` if any process survived, after cleaning up everything else.
+        """
+        _live.discard(self)
+        self._stopped = True
+        apps = list(self._apps.values())
+        self._apps.clear()
+        try:
+            self._check_stopped(apps)
+        finally:
+            for service in self.services.values():
+                if service.is_running():
+                    service.stop()
+            self._services_started = False
+            if not self.keep_env:
+                for env_file in self._env_files:
+                    env_file.unlink(missing_ok=True)
+                self._env_files.clear()
+
+    def _check_stopped(self, apps: list[App]) -> None:
+        survivors: list[str] = []
+        for app in apps:
+            survivors += app.stop().survivors
+        if survivors:
+            raise TeardownError(
+                "processes survived the app's teardown even after SIGKILL: " + ", ".join(survivors)
+            )
+
+
+def _ensure_self_ignoring(directory: Path) -> None:
+    """Create ``directory``; if it lies in a ``.harness`` folder, give that folder a ``.gitignore``
+    of ``*`` (as .pytest_cache does) so logs never end up in a commit."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for folder in (directory, *directory.parents):
+        if folder.name == ".harness":
+            ignore = folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# created by harness: logs and run state, never committed\n*\n")
+            return

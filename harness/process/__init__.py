@@ -1,0 +1,1 @@
+"""The app process: launch, readiness, teardown."""

@@ -1,0 +1,66 @@
+"""Start the app: resolve its command, give it its own session and a log file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from harness.config import templating
+from harness.errors import CommandNotFoundError
+
+#: A command starting with one of these runs under the interpreter running harness, so the app
+#: sees the same virtualenv as the tests even when that virtualenv is not activated.
+PYTHON_ALIASES = ("python", "python3")
+
+
+def render_command(command: Sequence[str], values: Mapping[str, str]) -> list[str]:
+    argv = [templating.render(part, values) for part in command]
+    if argv[0] in PYTHON_ALIASES:
+        argv[0] = sys.executable
+    return argv
+
+
+def resolve_executable(argv: list[str], cwd: Path, env: Mapping[str, str], where: str) -> str:
+    """Return the absolute path of ``argv[0]`` or raise :class:`CommandNotFoundError`."""
+    program = argv[0]
+    if os.sep in program or (os.altsep and os.altsep in program):
+        candidate = Path(program) if Path(program).is_absolute() else cwd / program
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+        reason = "is not executable" if candidate.is_file() else "does not exist"
+        raise CommandNotFoundError(
+            f"the app's command {program!r} ({where}) {reason} (looked at {candidate}); "
+            "fix: correct the path in `command`, or make the file executable"
+        )
+    found = shutil.which(program, path=env.get("PATH", os.defpath))
+    if found is None:
+        raise CommandNotFoundError(
+            f"the app's command {program!r} ({where}) was not found on PATH; "
+            "fix: install it, activate the environment that provides it, or give its full path in `command`"
+        )
+    return found
+
+
+def launch(argv: list[str], cwd: Path, env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in its own session with stdout and stderr appended to ``log_path``.
+
+    Its own session (and so process group) lets teardown signal the app and everything it started
+    at once. Output goes to a file rather than a pipe: a pipe nobody drains freezes a chatty app,
+    and a file survives for the failure report.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )

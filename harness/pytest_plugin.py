@@ -1,0 +1,255 @@
+"""pytest front for harness: options, the ``harness_profile`` marker, fixtures and report sections.
+
+Registered through the ``pytest11`` entry point, so installing harness is enough. Everything real
+happens in :class:`harness.Harness`; this module only maps pytest's lifecycle onto it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.app import App
+from harness.config import DEFAULT_PROFILE, HarnessConfig, find_config, load_config
+from harness.errors import ConfigError, HarnessError
+from harness.mocks import JournalEntry, MockService
+from harness.orchestrator import Harness
+
+HARNESS_FIXTURES = frozenset({"harness", "app", "app_url", "services"})
+
+_config_key = pytest.StashKey[HarnessConfig | ConfigError]()
+_harness_key = pytest.StashKey[Harness]()
+_last_use_key = pytest.StashKey["dict[str, str]"]()
+_log_offsets_key = pytest.StashKey["dict[str, int]"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "harness: functional tests of a real app process")
+    group.addoption(
+        "--harness-config",
+        metavar="PATH",
+        help="pyproject.toml holding [tool.harness] (default: the nearest one from the rootdir upwards)",
+    )
+    group.addoption(
+        "--harness-profile",
+        metavar="NAME",
+        help="profile for tests without a harness_profile marker (default: the base configuration)",
+    )
+    group.addoption(
+        "--harness-keep-env",
+        action="store_true",
+        default=False,
+        help="keep the env files harness writes for the app after the run (default: removed)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "harness_profile(name): run the test (class, module) against the app of the named "
+        "[tool.harness.profiles.<name>] configuration",
+    )
+    # Validate up front, so a broken [tool.harness] is one clear error instead of one per test.
+    explicit = config.getoption("harness_config")
+    try:
+        path = Path(explicit) if explicit else find_config(config.rootpath)
+    except ConfigError as error:
+        config.stash[_config_key] = error  # fine unless a test asks for the harness
+        return
+    try:
+        harness_config = load_config(path)
+        profile = config.getoption("harness_profile")
+        if profile:
+            harness_config.app_settings(profile)
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[_config_key] = harness_config
+
+
+def _uses_harness(fixturenames: list[str] | tuple[str, ...]) -> bool:
+    return not HARNESS_FIXTURES.isdisjoint(fixturenames)
+
+
+def _profile_of(node: pytest.Item | pytest.Collector, config: pytest.Config) -> str:
+    marker = node.get_closest_marker("harness_profile")
+    if marker is None:
+        return str(config.getoption("harness_profile") or DEFAULT_PROFILE)
+    name = marker.args[0] if marker.args else marker.kwargs.get("name")
+    if not isinstance(name, str) or not name:
+        raise pytest.UsageError(
+            f'{node.nodeid}: use @pytest.mark.harness_profile("name") with a profile name'
+        )
+    return name
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Remember the last test of each profile so an idle app can be stopped early. Under xdist a
+    # worker does not know which tests it will get, so apps live until the session ends there.
+    if hasattr(session.config, "workerinput"):
+        return
+    last: dict[str, str] = {}
+    for item in session.items:
+        if _uses_harness(getattr(item, "fixturenames", ())):
+            last[_profile_of(item, session.config)] = item.nodeid
+    session.config.stash[_last_use_key] = {nodeid: profile for profile, nodeid in last.items()}
+
+
+def _attempt(action: Callable[[], object]) -> str | None:
+    """Run ``action``; return a harness error's message instead of raising it.
+
+    Lets callers fail the test *outside* the ``except`` block, so pytest shows the message alone,
+    without a "during handling of the above exception" chain.
+    """
+    try:
+        action()
+    except HarnessError as error:
+        return f"harness: {error}"
+    return None
+
+
+# -- fixtures ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    """The session's :class:`harness.Harness`: mock services started, apps started on demand."""
+    config = request.config
+    loaded = config.stash.get(_config_key, None)
+    if isinstance(loaded, ConfigError) or loaded is None:
+        pytest.fail(f"harness: {loaded or 'no configuration loaded'}", pytrace=False)
+    workerinput = getattr(config, "workerinput", None)
+    instance = workerinput["workerid"] if workerinput else None
+    session_harness = Harness(
+        loaded,
+        config.getoption("harness_profile"),
+        keep_env=bool(config.getoption("harness_keep_env")),
+        instance=instance,
+    )
+    problem = _attempt(session_harness.start_services)
+    if problem:
+        _attempt(session_harness.stop)
+        pytest.fail(problem, pytrace=False)
+    config.stash[_harness_key] = session_harness
+    try:
+        yield session_harness
+    finally:
+        del config.stash[_harness_key]
+        problem = _attempt(session_harness.stop)
+        if problem:
+            pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, harness: Harness) -> App:
+    """The running app for this test's profile (``@pytest.mark.harness_profile``), started lazily."""
+    profile = _profile_of(request.node, request.config)
+    try:
+        return harness.app_for(profile)
+    except HarnessError as error:
+        problem = f"harness: {error}"
+    pytest.fail(problem, pytrace=False)  # outside `except`: no "during handling" noise
+
+
+@pytest.fixture
+def app_url(app: App) -> str:
+    """Base URL of the app for this test's profile, e.g. ``http://127.0.0.1:40123``."""
+    return app.url
+
+
+@pytest.fixture
+def services(harness: Harness) -> dict[str, MockService]:
+    """Mock services by name; each is a pytest-httpserver ``HTTPServer``."""
+    return harness.services
+
+
+@pytest.fixture(autouse=True)
+def _harness_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Per-test isolation of the mocks, for tests that use the harness.
+
+    Runs after every higher-scoped fixture (pytest sets those up first), so expectations they
+    registered form the baseline; what the test itself adds is dropped afterwards.
+    """
+    if not _uses_harness(request.fixturenames):
+        yield
+        return
+    session_harness: Harness = request.getfixturevalue("harness")
+    item = request.node
+    item.stash[_harness_key] = session_harness
+    item.stash[_log_offsets_key] = {profile: app.log_size() for profile, app in session_harness.apps.items()}
+    for service in session_harness.services.values():
+        service.begin_test()
+    yield
+    for service in session_harness.services.values():
+        service.end_test()
+    profile = request.config.stash.get(_last_use_key, {}).get(item.nodeid)
+    if profile is not None:
+        problem = _attempt(lambda: session_harness.stop_app(profile))
+        if problem:
+            pytest.fail(problem, pytrace=False)
+
+
+# -- strict requests and failure reports -----------------------------------------------------------
+
+
+def _strict_problems(session_harness: Harness) -> str | None:
+    parts: list[str] = []
+    for name, service in session_harness.services.items():
+        entries = service.requests
+        unmatched = [entry for entry in entries if not entry.matched] if service.strict else []
+        raised = [entry for entry in entries if entry.error]
+        if unmatched:
+            parts.append(_describe_unmatched(name, unmatched))
+        if raised:
+            listed = "\n".join(_indent(entry.describe()) for entry in raised)
+            parts.append(f"a handler of service {name!r} raised while answering:\n{listed}")
+    return "\n\n".join(parts) if parts else None
+
+
+def _describe_unmatched(name: str, unmatched: list[JournalEntry]) -> str:
+    count = f"{len(unmatched)} request{'s' if len(unmatched) != 1 else ''}"
+    listed = "\n".join(_indent(entry.describe()) for entry in unmatched)
+    return (
+        f"service {name!r} received {count} that no expectation matched (strict mode):\n{listed}\n"
+        f"  fix: expect it with services[{name!r}].expect_request(...), or set strict = false "
+        f"in [tool.harness.services.{name}]"
+    )
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    yield  # a test that already failed keeps its own failure; the report shows the requests
+    session_harness = item.stash.get(_harness_key, None)
+    if session_harness is not None:
+        problems = _strict_problems(session_harness)
+        if problems:
+            pytest.fail(f"harness: {problems}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    session_harness = item.stash.get(_harness_key, None)
+    if session_harness is None or not report.failed or call.when == "teardown":
+        return report
+    offsets = item.stash.get(_log_offsets_key, {})
+    for profile, running in session_harness.apps.items():
+        text = running.log_since(offsets.get(profile, 0))
+        report.sections.append(
+            (
+                f"harness: app log during this test (profile {profile}, {running.log_path})",
+                text or "(the app wrote nothing during this test)",
+            )
+        )
+    for name, service in session_harness.services.items():
+        report.sections.append(
+            (f"harness: requests received by service {name!r}", service.describe_requests())
+        )
+    return report
