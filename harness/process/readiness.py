@@ -1,8 +1,9 @@
 """Wait until the app answers its health check, noticing at once if it dies first.
 
-The first probe goes out immediately; then the interval starts at 5 ms and grows by half each
-attempt up to 100 ms, so a fast app is seen ready within milliseconds and a slow one is not
-hammered. Between probes the waiter blocks on the process itself, so an exit (code 0 included)
+The first probe goes out immediately. While nothing listens, a probe is a refused connect that
+costs microseconds, so it repeats every 5 ms: the moment the app binds its port is noticed within
+5 ms, however long start-up took. Once the app answers but is not healthy yet, the interval grows
+by half each attempt up to 100 ms, so a slow-to-warm app is not hammered with requests. Between probes the waiter blocks on the process itself, so an exit (code 0 included)
 ends the wait the moment it happens rather than at the next poll.
 """
 
@@ -21,6 +22,7 @@ GROWTH = 1.5
 #: An app that has answered 404 for this long is serving, just not at ``health``: say so now
 #: instead of letting the user wait out the whole startup timeout.
 NOT_FOUND_GRACE = 1.0
+REFUSED = "connection refused (nothing listening yet)"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def probe(host: str, port: int, path: str, timeout: float) -> tuple[int | None, 
         response.read()
         return response.status, f"status {response.status} {response.reason}"
     except ConnectionRefusedError:
-        return None, "connection refused (nothing listening yet)"
+        return None, REFUSED
     except TimeoutError:
         return None, f"no answer within {timeout:.2f} s"
     except http.client.HTTPException as error:
@@ -85,6 +87,7 @@ def wait_until_ready(
         now = time.monotonic()
         if status is not None and 200 <= status < 300:
             return Ready(now - started, attempts)
+        refused = last_seen == REFUSED
         if status == 404:
             not_found_since = not_found_since if not_found_since is not None else now
             if now - not_found_since >= NOT_FOUND_GRACE:
@@ -92,4 +95,4 @@ def wait_until_ready(
         else:
             not_found_since = None
         wait_for_exit(process, min(interval, max(deadline - now, 0.0)))
-        interval = min(interval * GROWTH, MAX_INTERVAL)
+        interval = FIRST_INTERVAL if refused else min(interval * GROWTH, MAX_INTERVAL)

@@ -1,0 +1,64 @@
+"""A throwaway app for the harness's own tests; every behaviour is chosen through the environment.
+
+TINY_START_DELAY   seconds to sleep before listening (default 0)
+TINY_EXIT_CODE     exit with this code instead of listening (after TINY_START_DELAY)
+TINY_HEALTH_STATUS status code of GET /health (default 200)
+TINY_IGNORE_TERM   "1": ignore SIGTERM (teardown must SIGKILL)
+TINY_GRANDCHILD    "1": start a child process that sleeps forever (teardown must find it)
+UPSTREAM           base URL of a mock; GET /call fetches UPSTREAM + "/thing" and returns its body
+PORT               port to listen on (or argv[1])
+GET /env?name=X answers the value of env var X (or "<unset>").
+"""
+
+import http.server
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+print(f"tiny_app pid={os.getpid()} starting", flush=True)
+time.sleep(float(os.environ.get("TINY_START_DELAY", "0")))
+if "TINY_EXIT_CODE" in os.environ:
+    print(f"tiny_app exiting with {os.environ['TINY_EXIT_CODE']} on purpose", flush=True)
+    sys.exit(int(os.environ["TINY_EXIT_CODE"]))
+if os.environ.get("TINY_IGNORE_TERM") == "1":
+    signal.signal(signal.SIGTERM, lambda *_: print("tiny_app ignoring SIGTERM", flush=True))
+if os.environ.get("TINY_GRANDCHILD") == "1":
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+    print(f"tiny_app started child pid={child.pid}", flush=True)
+
+port = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ["PORT"])
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        status, body = 200, b"ok"
+        if url.path == "/health":
+            status = int(os.environ.get("TINY_HEALTH_STATUS", "200"))
+        elif url.path == "/call":
+            try:
+                with urllib.request.urlopen(os.environ["UPSTREAM"] + "/thing", timeout=5) as response:
+                    body = response.read()
+            except urllib.error.HTTPError as error:
+                status, body = 502, f"upstream answered {error.code}".encode()
+        elif url.path == "/env":
+            name = urllib.parse.parse_qs(url.query)["name"][0]
+            body = os.environ.get(name, "<unset>").encode()
+        print(f"tiny_app {self.command} {self.path} -> {status}", flush=True)
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+print(f"tiny_app listening on {port}", flush=True)
+server.serve_forever()

@@ -1,0 +1,33 @@
+"""Every test of the harness's own suite proves it left no process behind."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from .support import harness_processes, wait_until_gone
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_processes() -> Iterator[None]:
+    """Fail the test if a child of this runner, or any process carrying a harness run marker
+    created during the test, is still alive shortly after it (polled with a deadline)."""
+    started = time.time()
+    me = psutil.Process()
+    before = {child.pid for child in me.children(recursive=True)}
+    yield
+    new_children = [c.pid for c in me.children(recursive=True) if c.pid not in before]
+    marked = [p.pid for p in harness_processes(started)]
+    survivors = wait_until_gone(sorted(set(new_children) | set(marked)), timeout=10)
+    if survivors:
+        described = []
+        for pid in survivors:
+            try:
+                described.append(f"{pid}: {' '.join(psutil.Process(pid).cmdline())}")
+                psutil.Process(pid).kill()  # do not let one leak cascade into every later test
+            except psutil.Error:
+                described.append(str(pid))
+        pytest.fail("processes leaked by this test:\n" + "\n".join(described), pytrace=False)

@@ -1,0 +1,75 @@
+"""Helpers for the harness's own tests: throwaway projects, pytest in a subprocess, process checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+
+APPS = Path(__file__).parent / "apps"
+TINY_APP = APPS / "tiny_app.py"
+
+
+def write_project(directory: Path, pyproject: str, files: dict[str, str] | None = None) -> Path:
+    """Write ``pyproject.toml`` (dedented) and ``files`` under ``directory``; return the directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "pyproject.toml").write_text(textwrap.dedent(pyproject))
+    for name, text in (files or {}).items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return directory
+
+
+def tiny_app_command() -> str:
+    """A TOML array running the tiny app with this interpreter."""
+    return f'["{sys.executable}", "{TINY_APP}"]'
+
+
+def run_pytest(directory: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run pytest in ``directory`` in a fresh interpreter; the harness plugin loads by entry point."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def harness_processes(since: float) -> list[psutil.Process]:
+    """Live processes created at or after ``since`` that carry a harness run marker."""
+    found = []
+    for process in psutil.process_iter(["pid", "create_time", "status"]):
+        try:
+            if process.info["create_time"] < since - 0.05 or process.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if "HARNESS_RUN_MARKER" in process.environ():
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def wait_until_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """Poll until none of ``pids`` is alive (zombies count as gone); return the survivors."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = []
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    alive.append(pid)
+            except psutil.Error:
+                pass
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.02)
