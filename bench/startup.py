@@ -25,6 +25,7 @@ from harness.config import parse_table
 from harness.process.ports import free_port
 
 APP = Path(__file__).parent / "apps" / "trivial_app.py"
+WIDTHS = (14, 12, 15, 10, 11, 14)
 
 
 def bare_start_stop(delay: float) -> tuple[float, float]:
@@ -78,7 +79,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     print(f"start -> ready and stop, medians of {args.runs} interleaved runs, {os.cpu_count()} cores")
-    print(f"{'app':<14}{'bare ready':>12}{'harness ready':>15}{'overhead':>10}{'bare stop':>11}{'harness stop':>14}")
+    header = ("app", "bare ready", "harness ready", "overhead", "bare stop", "harness stop")
+    print("".join(f"{h:<14}" if i == 0 else f"{h:>{w}}" for i, (h, w) in enumerate(zip(header, WIDTHS))))
     with tempfile.TemporaryDirectory() as tmp:
         for label, delay in (("trivial", 0.0), ("slow (1 s)", 1.0)):
             bare, ours = [], []

@@ -3,8 +3,10 @@
 The first probe goes out immediately. While nothing listens, a probe is a refused connect that
 costs microseconds, so it repeats every 5 ms: the moment the app binds its port is noticed within
 5 ms, however long start-up took. Once the app answers but is not healthy yet, the interval grows
-by half each attempt up to 100 ms, so a slow-to-warm app is not hammered with requests. Between probes the waiter blocks on the process itself, so an exit (code 0 included)
-ends the wait the moment it happens rather than at the next poll.
+by half each attempt up to 100 ms, so a slow-to-warm app is not hammered with requests.
+
+Between probes the waiter blocks on the process itself, so an exit (code 0 included) ends the wait
+the moment it happens rather than at the next poll.
 """
 
 from __future__ import annotations
