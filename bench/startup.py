@@ -80,7 +80,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"start -> ready and stop, medians of {args.runs} interleaved runs, {os.cpu_count()} cores")
     header = ("app", "bare ready", "harness ready", "overhead", "bare stop", "harness stop")
-    print("".join(f"{h:<14}" if i == 0 else f"{h:>{w}}" for i, (h, w) in enumerate(zip(header, WIDTHS))))
+    columns = zip(header[1:], WIDTHS[1:], strict=True)
+    print(f"{header[0]:<{WIDTHS[0]}}" + "".join(f"{h:>{w}}" for h, w in columns))
     with tempfile.TemporaryDirectory() as tmp:
         for label, delay in (("trivial", 0.0), ("slow (1 s)", 1.0)):
             bare, ours = [], []
