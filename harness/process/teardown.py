@@ -2,9 +2,12 @@
 
 What belongs to the app: its process group (it leads its own session), every descendant seen
 *before* signalling (once a parent dies its children are re-parented and can no longer be found
-through it), and every process carrying the run's exact marker in its environment (which also
+through it), and every process carrying the app's exact marker in its environment (which also
 catches a double-forked daemon that left the group). Zombies count as gone: they hold no
 resources and are their new parent's to reap.
+
+Reading every process's environment is the expensive part (~2 ms here), so it happens once, at
+the end, as the proof; the waiting in between only reads each process's parent and group.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from harness.process.waiting import wait_for_exit
 #: How long SIGKILLed processes get to disappear before they are reported as survivors.
 KILL_WAIT_SECONDS = 5.0
 
+_LINUX = sys.platform.startswith("linux")
+
 
 @dataclass(frozen=True)
 class StopReport:
@@ -37,73 +42,76 @@ class StopReport:
     survivors: list[str] = field(default_factory=list)
 
 
-def _linux_scan(pgid: int | None, marker: str | None, variable: str) -> set[int]:
-    needle = f"{variable}={marker}".encode() if marker else None
+@dataclass(frozen=True)
+class _Entry:
+    ppid: int
+    pgrp: int
+
+
+def _process_table() -> dict[int, _Entry]:
+    """Parent and group of every live, non-zombie process except this one."""
     me = os.getpid()
-    found: set[int] = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
+    table: dict[int, _Entry] = {}
+    if not _LINUX:  # pragma: no cover - non-Linux
+        for process in psutil.process_iter(["pid", "ppid", "status"]):
+            with contextlib.suppress(psutil.Error, OSError):
+                if process.pid != me and process.info["status"] != psutil.STATUS_ZOMBIE:
+                    table[process.pid] = _Entry(process.info["ppid"], os.getpgid(process.pid))
+        return table
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me:
             continue
         try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
+            with open(f"/proc/{name}/stat", "rb") as handle:
                 stat = handle.read()
             # Fields after the parenthesised command name: state ppid pgrp ...
-            state, _ppid, pgrp = stat[stat.rindex(b")") + 2 :].split(b" ", 3)[:3]
-            if state in (b"Z", b"X"):
-                continue
-            if pgid is not None and int(pgrp) == pgid:
-                found.add(int(entry))
-                continue
-            if needle is not None:
-                with open(f"/proc/{entry}/environ", "rb") as handle:
-                    if needle in handle.read().split(b"\0"):
-                        found.add(int(entry))
+            state, ppid, pgrp = stat[stat.rindex(b")") + 2 :].split(b" ", 3)[:3]
         except (OSError, ValueError):
             continue
-    return found
+        if state not in (b"Z", b"X"):
+            table[int(name)] = _Entry(int(ppid), int(pgrp))
+    return table
 
 
-def _portable_scan(
-    pgid: int | None, marker: str | None, variable: str
-) -> set[int]:  # pragma: no cover - non-Linux
+def _descendants(pid: int, table: dict[int, _Entry]) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for child, entry in table.items():
+        children.setdefault(entry.ppid, []).append(child)
     found: set[int] = set()
-    for process in psutil.process_iter():
-        with contextlib.suppress(psutil.Error, OSError):
-            if process.pid == os.getpid() or process.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if (pgid is not None and os.getpgid(process.pid) == pgid) or (
-                marker and process.environ().get(variable) == marker
-            ):
-                found.add(process.pid)
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
     return found
-
-
-def find_app_processes(pgid: int | None, marker: str | None, variable: str = APP_MARKER_VARIABLE) -> set[int]:
-    """Pids of live (non-zombie) processes in group ``pgid`` or whose ``variable`` equals ``marker``."""
-    if sys.platform.startswith("linux"):
-        return _linux_scan(pgid, marker, variable)
-    return _portable_scan(pgid, marker, variable)  # pragma: no cover - non-Linux
-
-
-def processes_with_marker(marker: str, variable: str = MARKER_VARIABLE) -> set[int]:
-    """Pids of live processes whose environment has exactly ``<variable>=<marker>``.
-
-    The default variable is the run marker, so this finds every process of one run.
-    """
-    return find_app_processes(None, marker, variable)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def descendants(pid: int) -> set[int]:
-    with contextlib.suppress(psutil.Error):
-        return {child.pid for child in psutil.Process(pid).children(recursive=True)}
-    return set()
+    """Pids of every live descendant of ``pid``."""
+    return _descendants(pid, _process_table())
+
+
+def processes_with_marker(marker: str, variable: str = MARKER_VARIABLE) -> set[int]:
+    """Pids of live, non-zombie processes whose environment has exactly ``<variable>=<marker>``.
+
+    The default variable is the run marker, so this finds every process of one run.
+    """
+    needle = f"{variable}={marker}".encode()
+    found: set[int] = set()
+    for pid in _process_table():
+        if _LINUX:
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as handle:
+                    if needle in handle.read().split(b"\0"):
+                        found.add(pid)
+            except OSError:
+                continue
+        else:  # pragma: no cover - non-Linux
+            with contextlib.suppress(psutil.Error):
+                if psutil.Process(pid).environ().get(variable) == marker:
+                    found.add(pid)
+    return found
 
 
 def _describe(pid: int) -> str:
@@ -122,20 +130,52 @@ def _send(pgid: int, pids: Iterable[int], signum: int) -> None:
             os.kill(pid, signum)
 
 
+def _signalable(pid: int, *, group: bool = False) -> bool:
+    """Whether a process (or any member of a group) exists, zombies included: one cheap syscall."""
+    try:
+        (os.killpg if group else os.kill)(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _still_there(process: subprocess.Popen[bytes], pgid: int, watched: set[int]) -> set[int]:
+    gone = process.poll() is not None and not _signalable(pgid, group=True)
+    if gone and not any(_signalable(pid) for pid in watched):
+        return set()  # the common case after a clean exit, without reading /proc
+    table = _process_table()  # something is there: tell live processes from zombies
+    left = {pid for pid, entry in table.items() if entry.pgrp == pgid or pid in watched}
+    if process.poll() is None:
+        left.add(process.pid)
+    return left
+
+
 def _wait_until_gone(
-    process: subprocess.Popen[bytes], pgid: int, marker: str | None, known: set[int], deadline: float
+    process: subprocess.Popen[bytes], pgid: int, watched: set[int], deadline: float
 ) -> set[int]:
-    """Wait for the app and all of its processes to end; return what is still alive at ``deadline``."""
+    """Wait for the app, its group and ``watched`` to end; return what is alive at ``deadline``."""
     wait_for_exit(process, deadline - time.monotonic())
     pause = 0.001
     while True:
-        left = {pid for pid in known if _alive(pid)} | find_app_processes(pgid, marker)
-        if process.poll() is None:
-            left.add(process.pid)
+        left = _still_there(process, pgid, watched)
         if not left or time.monotonic() >= deadline:
             return left
         time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
         pause = min(pause * 2, 0.02)
+
+
+def _terminate(
+    process: subprocess.Popen[bytes], pgid: int, targets: set[int], grace: float
+) -> tuple[set[int], bool]:
+    """SIGTERM ``targets`` and the group, SIGKILL what outlives ``grace``; return (survivors, forced)."""
+    _send(pgid, targets, signal.SIGTERM)
+    left = _wait_until_gone(process, pgid, targets, time.monotonic() + grace)
+    if not left:
+        return set(), False
+    _send(pgid, left, signal.SIGKILL)
+    return _wait_until_gone(process, pgid, targets | left, time.monotonic() + KILL_WAIT_SECONDS), True
 
 
 def stop_process_tree(process: subprocess.Popen[bytes], marker: str | None, grace: float) -> StopReport:
@@ -145,18 +185,19 @@ def stop_process_tree(process: subprocess.Popen[bytes], marker: str | None, grac
     """
     started = time.monotonic()
     pgid = process.pid  # the app leads its own session, so its group id is its pid
-    known = descendants(process.pid)
-    targets = known | find_app_processes(pgid, marker)
+    table = _process_table()
+    targets = _descendants(process.pid, table) | {pid for pid, e in table.items() if e.pgrp == pgid}
     forced = False
+    left: set[int] = set()
     if process.poll() is None or targets:
-        _send(pgid, targets, signal.SIGTERM)
-        left = _wait_until_gone(process, pgid, marker, known, started + grace)
-        if left:
-            forced = True
-            _send(pgid, left, signal.SIGKILL)
-            left = _wait_until_gone(process, pgid, marker, known, time.monotonic() + KILL_WAIT_SECONDS)
-    else:
-        left = set()
+        left, forced = _terminate(process, pgid, targets, grace)
+    # The proof: nothing carries the marker any more (a daemon that left the group and was not a
+    # descendant when we looked is found only this way).
+    stragglers = processes_with_marker(marker, APP_MARKER_VARIABLE) - left if marker else set()
+    if stragglers:
+        more_left, _ = _terminate(process, pgid, stragglers, 0)
+        left |= more_left
+        forced = True
     return StopReport(
         process.poll(), forced, time.monotonic() - started, [_describe(pid) for pid in sorted(left)]
     )
