@@ -67,8 +67,11 @@ def find_config(start: Path) -> Path:
             looked.append(str(candidate))
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                continue  # reported properly if the user points at it explicitly
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+                # Never skip it silently: it may hold the [tool.harness] the user meant, and a
+                # pyproject further up would then be used without a word.
+                problem = f"cannot be read as TOML ({error}); fix the file or pass --harness-config"
+                raise ConfigError(str(candidate), [problem]) from None
             if isinstance(data.get("tool"), dict) and "harness" in data["tool"]:
                 return candidate
     where = f"checked: {', '.join(looked)}" if looked else "no pyproject.toml found at all"
@@ -213,8 +216,8 @@ class _Validator:
             where = f"{key}.{name}"
             if not _ENV_NAME.match(name):
                 self.problems.append(
-                    f"{where}: not a valid environment variable name (letters, digits, '_'; not starting "
-                    "with a digit)"
+                    f"{where}: expected an environment variable name (letters, digits, '_'; not starting "
+                    f"with a digit), found {name!r}"
                 )
                 continue
             if raw is False or raw == "":

@@ -64,6 +64,9 @@ class MockService(HTTPServer):
         self.name = name
         self.strict = strict
         self.journal = Journal()
+        # Bumped at every test boundary. A request records the generation it arrived in, so a slow
+        # handler that finishes after its test ended never lands in the next test's record.
+        self._generation = 0
         self._baseline: tuple[list[RequestHandler], list[RequestHandler], list[RequestHandler]] | None = None
 
     def __repr__(self) -> str:
@@ -134,6 +137,14 @@ class MockService(HTTPServer):
             self.ordered_handlers.append(request_handler)
         return request_handler
 
+    def expect_request(self, *args: Any, **kwargs: Any) -> RequestHandler:
+        # pytest-httpserver's expect_request (and the oneshot/ordered variants, which call it) builds
+        # a plain RequestHandler instead of going through expect(): make it a tracked one, so the
+        # journal names the expectation that answered.
+        request_handler = super().expect_request(*args, **kwargs)
+        request_handler.__class__ = _TrackedRequestHandler
+        return request_handler
+
     def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
         request.environ[_UNMATCHED] = True
         return super().respond_nohandler(request, extra_message)
@@ -145,16 +156,19 @@ class MockService(HTTPServer):
         return response
 
     def application(self, request: Request) -> Response:
+        generation = self._generation
         started_wall = time.time()
         started = time.perf_counter()
         request.get_data()
         try:
             response = self.dispatch(request)
         except BaseException as error:
-            self._record(request, None, started_wall, started, error=f"{type(error).__name__}: {error}")
+            if generation == self._generation:
+                self._record(request, None, started_wall, started, error=f"{type(error).__name__}: {error}")
             raise
-        self.log.append((request, response))
-        self._record(request, response, started_wall, started)
+        if generation == self._generation:
+            self.log.append((request, response))
+            self._record(request, response, started_wall, started)
         return response
 
     def _record(
@@ -214,6 +228,7 @@ class MockService(HTTPServer):
         self._forget_requests()
 
     def _forget_requests(self) -> None:
+        self._generation += 1
         self.journal.clear()
         self.clear_log()
         self.clear_assertions()

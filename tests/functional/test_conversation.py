@@ -1,0 +1,180 @@
+"""The conversation endpoint when every downstream is healthy: answers, citations, and what was sent."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from harness import App, MockService
+
+from . import azure_responses
+from .downstreams import (
+    ANSWER,
+    CHAT_DEPLOYMENT,
+    CHAT_PATH,
+    CITATIONS,
+    DOCUMENTS,
+    EMBEDDINGS_PATH,
+    OPENAI_KEY,
+    QUESTION,
+    SAFETY_KEY,
+    SAFETY_PATH,
+    SEARCH_KEY,
+    SEARCH_PATH,
+    VECTOR,
+    conversation,
+    expect_chat,
+    expect_safety,
+    header,
+    json_body,
+    prime_retrieval,
+    single_request,
+)
+
+pytestmark = pytest.mark.usefixtures("content_safety_all_clear")
+
+Services = dict[str, MockService]
+
+
+def test_answer_cites_the_documents_search_found(app: App, services: Services) -> None:
+    prime_retrieval(services)
+    expect_chat(services["openai"]).respond_with_json(azure_responses.chat_completion(ANSWER))
+
+    response = requests.post(app.url_for("/api/conversation"), json=conversation(), timeout=10)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"answer": ANSWER, "citations": CITATIONS}
+
+    safety = single_request(services["contentsafety"], SAFETY_PATH)
+    assert header(safety, "Ocp-Apim-Subscription-Key") == SAFETY_KEY
+    assert json_body(safety)["text"] == QUESTION
+
+    embedding = single_request(services["openai"], EMBEDDINGS_PATH)
+    assert header(embedding, "api-key") == OPENAI_KEY
+    assert json_body(embedding)["input"] == QUESTION
+
+    search = single_request(services["search"], SEARCH_PATH)
+    assert header(search, "api-key") == SEARCH_KEY
+    search_body = json_body(search)
+    assert search_body["search"] == QUESTION
+    assert search_body["vectorQueries"][0]["vector"] == VECTOR  # the embedding, decoded from base64
+
+    chat = single_request(services["openai"], CHAT_PATH)
+    assert header(chat, "api-key") == OPENAI_KEY
+    chat_body = json_body(chat)
+    assert chat_body["model"] == CHAT_DEPLOYMENT
+    assert chat_body.get("stream") in (None, False)
+    system, *rest = chat_body["messages"]
+    assert system["role"] == "system"
+    assert f"[doc1] {DOCUMENTS[0]['title']}: {DOCUMENTS[0]['content']}" in system["content"]
+    assert f"[doc2] {DOCUMENTS[1]['title']}: {DOCUMENTS[1]['content']}" in system["content"]
+    assert rest == [{"role": "user", "content": QUESTION}]
+
+    # Safety first, then retrieval, then the model: each call starts after the previous one.
+    assert safety.started <= embedding.started <= search.started <= chat.started
+
+
+def test_requests_match_what_a_user_would_assert(app: App, services: Services) -> None:
+    """The same checks written with pytest-httpserver's own matchers: exact bodies and call counts."""
+    openai, search, safety = services["openai"], services["search"], services["contentsafety"]
+    prime_retrieval(services)
+    expect_chat(openai).respond_with_json(azure_responses.chat_completion(ANSWER))
+    earlier_turns = [
+        {"role": "user", "content": "Hi, I travel to Lyon next week."},
+        # Clients echo ids and citations back; the app must forward role and content only.
+        {"role": "assistant", "content": "Have a good trip!", "id": "msg-1", "citations": []},
+    ]
+    body = {"messages": [*earlier_turns, {"role": "user", "content": QUESTION}]}
+
+    response = requests.post(app.url_for("/api/conversation"), json=body, timeout=10)
+
+    assert response.status_code == 200, response.text
+    safety.assert_request_made(
+        safety.create_matcher(
+            SAFETY_PATH,
+            method="POST",
+            json={
+                "text": QUESTION,  # the last user message only
+                "categories": ["Hate", "SelfHarm", "Sexual", "Violence"],
+                "outputType": "FourSeverityLevels",
+            },
+        )
+    )
+    search.assert_request_made(
+        search.create_matcher(
+            SEARCH_PATH,
+            method="POST",
+            json={
+                "search": QUESTION,
+                "top": 3,
+                "select": "id,title,content,url",
+                "vectorQueries": [{"kind": "vector", "vector": VECTOR, "fields": "contentVector", "k": 3}],
+            },
+        )
+    )
+    openai.assert_request_made(openai.create_matcher(EMBEDDINGS_PATH, method="POST"), count=1)
+    openai.assert_request_made(openai.create_matcher(CHAT_PATH, method="POST"), count=1)
+    forwarded = json_body(single_request(openai, CHAT_PATH))["messages"][1:]
+    assert forwarded == [
+        {"role": "user", "content": "Hi, I travel to Lyon next week."},
+        {"role": "assistant", "content": "Have a good trip!"},
+        {"role": "user", "content": QUESTION},
+    ]
+
+
+def test_search_without_results_still_answers(app: App, services: Services) -> None:
+    prime_retrieval(services, documents=[])
+    expect_chat(services["openai"]).respond_with_json(azure_responses.chat_completion("I don't know."))
+
+    response = requests.post(app.url_for("/api/conversation"), json=conversation(), timeout=10)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"answer": "I don't know.", "citations": []}
+    system = json_body(single_request(services["openai"], CHAT_PATH))["messages"][0]
+    assert system["content"].endswith("Sources:\n(no documents were found)")
+
+
+def test_streamed_answer(app: App, services: Services) -> None:
+    pieces = ["Meals are reimbursed", " up to 40 EUR", " per day", " [doc1]."]
+    assert "".join(pieces) == ANSWER
+    prime_retrieval(services)
+    expect_chat(services["openai"]).respond_with_data(
+        azure_responses.chat_stream(pieces), content_type="text/event-stream"
+    )
+
+    response = requests.post(app.url_for("/api/conversation"), json=conversation(stream=True), timeout=10)
+
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    assert response.headers["Cache-Control"] == "no-cache"
+    events = azure_responses.parse_sse(response.text)
+    assert events[0].data == {"type": "citations", "citations": CITATIONS}
+    deltas = events[1:-1]
+    assert [event.data["type"] for event in deltas] == ["delta"] * len(pieces)
+    assert "".join(event.data["content"] for event in deltas) == ANSWER
+    assert events[-1].data == {"type": "done"}
+    assert all(event.event is None for event in events)  # only errors are named events
+
+    chat_body = json_body(single_request(services["openai"], CHAT_PATH))
+    assert chat_body["stream"] is True
+    assert chat_body["messages"][-1] == {"role": "user", "content": QUESTION}
+
+
+def test_app_log_has_a_line_per_request_and_per_downstream_call(app: App, services: Services) -> None:
+    flagged = azure_responses.content_safety(Hate=6)
+    expect_safety(services["contentsafety"], oneshot=True).respond_with_json(flagged)
+    log_size_before = app.log_path.stat().st_size
+
+    response = requests.post(
+        app.url_for("/api/conversation?trace=log-check-7f3a"), json=conversation(), timeout=10
+    )
+
+    assert response.status_code == 400, response.text
+    with app.log_path.open("rb") as log:
+        log.seek(log_size_before)
+        lines = log.read().decode("utf-8").splitlines()
+    safety_url = f"{services['contentsafety'].url}{SAFETY_PATH}?api-version=2024-09-01"
+    assert any(f"downstream contentsafety POST {safety_url} -> 200" in line for line in lines), lines
+    request_lines = [line for line in lines if "POST /api/conversation?trace=log-check-7f3a -> 400" in line]
+    assert len(request_lines) == 1, lines
+    assert "content_filtered" in request_lines[0]
