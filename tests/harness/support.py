@@ -45,14 +45,22 @@ def run_pytest(directory: Path, *args: str, timeout: float = 180) -> subprocess.
     )
 
 
-def harness_processes(since: float) -> list[psutil.Process]:
-    """Live processes created at or after ``since`` that carry a harness run marker."""
+#: Set per test by the autouse leak check; every process the test starts inherits it, so the check
+#: blames a test only for its own processes (not another xdist worker's).
+LEAK_TOKEN_VARIABLE = "LEAKCHECK_TOKEN"
+
+
+def harness_processes(since: float, token: str | None = None) -> list[psutil.Process]:
+    """Live processes created at or after ``since`` that carry a harness run marker
+    (and, with ``token``, were started by the test that owns it)."""
     found = []
     for process in psutil.process_iter(["pid", "create_time", "status"]):
         try:
             if process.info["create_time"] < since - 0.05 or process.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
-            if "HARNESS_RUN_MARKER" in process.environ():
+            environ = process.environ()
+            owned = token is None or environ.get(LEAK_TOKEN_VARIABLE) == token
+            if "HARNESS_RUN_MARKER" in environ and owned:
                 found.append(process)
         except psutil.Error:
             continue
