@@ -51,6 +51,7 @@ class App:
         env: Mapping[str, str],
         app_marker: str,
         startup_seconds: float,
+        log_start: int = 0,
     ) -> None:
         self.settings = settings
         self.process = process
@@ -62,6 +63,8 @@ class App:
         self.env = dict(env)
         self.app_marker = app_marker
         self.startup_seconds = startup_seconds
+        #: Where this start's output begins in ``log_path`` (a restart appends to the same file).
+        self.log_start = log_start
         self.stop_report: StopReport | None = None
 
     def __repr__(self) -> str:
@@ -93,7 +96,8 @@ class App:
         return self.process.poll()
 
     def log_tail(self, lines: int = logs.TAIL_LINES) -> list[str]:
-        return logs.tail(self.log_path, lines)
+        """The last ``lines`` lines this app instance wrote."""
+        return logs.tail(self.log_path, lines, self.log_start)
 
     def log_size(self) -> int:
         return logs.size(self.log_path)
@@ -109,7 +113,7 @@ class App:
             return
         raise AppDiedError(
             f"the app (profile {self.profile!r}) is no longer running: {describe_exit(code)}\n"
-            + _details(self.argv, self.settings, self.log_path)
+            + _details(self.argv, self.settings, self.log_path, self.log_start)
         )
 
     def stop(self) -> StopReport:
@@ -121,8 +125,8 @@ class App:
         return self.stop_report
 
 
-def _details(argv: list[str], settings: AppSettings, log_path: Path, extra: str = "") -> str:
-    tail = logs.tail(log_path)
+def _details(argv: list[str], settings: AppSettings, log_path: Path, log_start: int, extra: str = "") -> str:
+    tail = logs.tail(log_path, start=log_start)
     shown = "\n".join(f"    | {line}" for line in tail) if tail else "    (the log is empty)"
     return (
         f"  command: {shlex.join(argv)}\n"
@@ -143,8 +147,12 @@ def start_app(
     log_path: Path,
     marker: str,
     inherited: Mapping[str, str] | None = None,
+    fresh_log: bool = True,
 ) -> App:
     """Write the env file, launch the app and wait until it is ready.
+
+    ``fresh_log`` empties the log file first; otherwise (a restart within the same run) the new
+    output is appended after a separator line, so the earlier instance's log is never lost.
 
     On any failure the process tree is stopped before the error is raised: a failed start never
     leaves a process behind.
@@ -173,7 +181,14 @@ def start_app(
             f"the app's working directory {settings.cwd} ({where}) does not exist; fix: correct `cwd`"
         )
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log_path.write_bytes(b"")  # one log per app start; never mixed with an earlier run's
+    if fresh_log:
+        log_path.write_bytes(b"")  # never mixed with an earlier run's
+    else:
+        with open(log_path, "ab") as log:
+            log.write(
+                f"\n----- harness: the app (profile {settings.profile!r}) starts again -----\n".encode()
+            )
+    log_start = logs.size(log_path)
     try:
         process = launch(argv, settings.cwd, env, log_path)
     except OSError as error:
@@ -185,7 +200,9 @@ def start_app(
         ready = wait_until_ready(process, settings.host, port, settings.health, settings.startup_timeout)
     except NotReady as failure:
         stop_process_tree(process, app_marker, settings.shutdown_timeout)
-        raise _not_ready_error(failure, settings, argv, port, log_path) from None
+        raise _not_ready_error(
+            failure, settings, argv, port, log_path=log_path, log_start=log_start
+        ) from None
     except BaseException:  # Ctrl-C while waiting: never leave the half-started app behind
         stop_process_tree(process, app_marker, settings.shutdown_timeout)
         raise
@@ -199,15 +216,16 @@ def start_app(
         env=env,
         app_marker=app_marker,
         startup_seconds=ready.elapsed,
+        log_start=log_start,
     )
 
 
 def _not_ready_error(
-    failure: NotReady, settings: AppSettings, argv: list[str], port: int, log_path: Path
+    failure: NotReady, settings: AppSettings, argv: list[str], port: int, *, log_path: Path, log_start: int
 ) -> AppStartError:
     health_url = f"http://{format_host(settings.host)}:{port}{settings.health}"
     probe = f"  health:  GET {health_url} ({failure.attempts} attempts; last saw: {failure.last_seen})\n"
-    details = _details(argv, settings, log_path, probe)
+    details = _details(argv, settings, log_path, log_start, probe)
     who = f"the app (profile {settings.profile!r})"
     if failure.reason == "exited":
         code = failure.exit_code if failure.exit_code is not None else 0

@@ -70,6 +70,7 @@ class Harness:
         self._apps: dict[str, App] = {}
         self._start_failures: dict[str, AppStartError] = {}
         self._env_files: set[Path] = set()
+        self._logs_written: set[Path] = set()
         self._services_started = False
         self._stopped = False
 
@@ -205,6 +206,8 @@ class Harness:
         argv = render_command(settings.command, command_values)
         self._env_files.add(env_file)
         _ensure_self_ignoring(log_path.parent)
+        fresh_log = log_path not in self._logs_written
+        self._logs_written.add(log_path)
         return start_app(
             settings,
             argv=argv,
@@ -213,6 +216,7 @@ class Harness:
             env_file=env_file,
             log_path=log_path,
             marker=self.marker,
+            fresh_log=fresh_log,
         )
 
     def _template_values(self, settings: AppSettings, port: int) -> dict[str, str]:

@@ -51,7 +51,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "harness_profile(name): run the test (class, module) against the app of the named "
         "[tool.harness.profiles.<name>] configuration",
     )
-    # Validate up front, so a broken [tool.harness] is one clear error instead of one per test.
+    # Validate up front, so a broken [tool.harness] is one clear error instead of one per test,
+    # but never block --help or --version: they are how a user finds --harness-config.
+    if config.getoption("help", False) or config.getoption("version", False):
+        return
     explicit = config.getoption("harness_config")
     try:
         path = Path(explicit) if explicit else find_config(config.rootpath)

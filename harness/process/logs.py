@@ -8,10 +8,11 @@ from pathlib import Path
 TAIL_LINES = 50
 
 
-def tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
-    """The last ``lines`` lines of ``path`` (empty if it does not exist)."""
+def tail(path: Path, lines: int = TAIL_LINES, start: int = 0) -> list[str]:
+    """The last ``lines`` lines of ``path`` after byte ``start`` (empty if it does not exist)."""
     try:
         with open(path, "rb") as handle:
+            handle.seek(start)
             last = deque(handle, maxlen=lines)
     except OSError:
         return []

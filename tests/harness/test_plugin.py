@@ -1,0 +1,295 @@
+"""The pytest plugin, driven as users drive it: pytest in a subprocess on a throwaway project."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from .api_support import project_processes, tiny_project
+from .support import run_pytest
+
+#: Helpers for the generated projects' tests: GET without any proxy, and a record of what each test saw.
+PROJECT_CONFTEST = """
+import http.client
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+RECORD = Path(__file__).parent / "seen.txt"
+
+
+def get(url):
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def seen(request, app):
+    status, who = get(app.url_for("/env?name=WHO"))
+    assert status == 200
+    assert who == app.profile  # the app really runs with that profile's env
+    with RECORD.open("a") as record:
+        record.write(f"{request.node.nodeid} {app.profile} {app.pid}\\n")
+    return app
+"""
+
+
+def run(project: Path, *args: str):
+    """Run pytest on ``project``; afterwards no process of that run may be alive, without waiting."""
+    started = time.time()
+    result = run_pytest(project, *args, timeout=120)
+    survivors = project_processes(project, started)
+    assert not survivors, f"still alive after the run: {survivors}\n{result.stdout}"
+    return result
+
+
+def outcomes(output: str) -> dict[str, str]:
+    """``{nodeid: PASSED/FAILED/...}`` from ``pytest -v`` output."""
+    return dict(re.findall(r"^(\S+::\S+) (PASSED|FAILED|ERROR|SKIPPED)", output, re.MULTILINE))
+
+
+def read_seen(project: Path) -> dict[str, tuple[str, int]]:
+    lines = (project / "seen.txt").read_text().splitlines()
+    (project / "seen.txt").unlink()
+    return {nodeid: (profile, int(pid)) for nodeid, profile, pid in (line.split() for line in lines)}
+
+
+@pytest.fixture
+def profiles_project(tmp_path):
+    tiny_project(
+        tmp_path,
+        env={"WHO": "default"},
+        extra="""
+        [tool.harness.profiles.p1]
+        env = { WHO = "p1" }
+
+        [tool.harness.profiles.p2]
+        env = { WHO = "p2" }
+        """,
+        files={
+            "conftest.py": PROJECT_CONFTEST,
+            "test_plain.py": """
+                import pytest
+
+                def test_one(seen): pass
+                def test_two(seen): pass
+
+                @pytest.mark.harness_profile("p1")
+                def test_marked(seen): pass
+
+                def test_three(seen, app_url):
+                    assert app_url == seen.url
+            """,
+            "test_class.py": """
+                import pytest
+
+                @pytest.mark.harness_profile("p1")
+                class TestP1:
+                    def test_a(self, seen): pass
+                    def test_b(self, seen): pass
+
+                def test_outside_class(seen): pass
+            """,
+            "test_module.py": """
+                import pytest
+
+                pytestmark = pytest.mark.harness_profile("p2")
+
+                def test_c(seen): pass
+                def test_d(seen): pass
+            """,
+        },
+    )
+    return tmp_path
+
+
+EXPECTED_PROFILES = {
+    "test_class.py::TestP1::test_a": "p1",
+    "test_class.py::TestP1::test_b": "p1",
+    "test_class.py::test_outside_class": "default",
+    "test_module.py::test_c": "p2",
+    "test_module.py::test_d": "p2",
+    "test_plain.py::test_one": "default",
+    "test_plain.py::test_two": "default",
+    "test_plain.py::test_marked": "p1",
+    "test_plain.py::test_three": "default",
+}
+
+
+def test_markers_pick_profiles_and_each_profile_starts_once(profiles_project):
+    result = run(profiles_project)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = read_seen(profiles_project)
+    assert {nodeid: profile for nodeid, (profile, _) in seen.items()} == EXPECTED_PROFILES
+    pids_by_profile: dict[str, set[int]] = {}
+    for profile, pid in seen.values():
+        pids_by_profile.setdefault(profile, set()).add(pid)
+    assert {profile: len(pids) for profile, pids in pids_by_profile.items()} == {
+        "default": 1,
+        "p1": 1,
+        "p2": 1,
+    }
+    assert len(set.union(*pids_by_profile.values())) == 3
+    assert not list((profiles_project / "env").glob("*.env"))  # env files removed by default
+
+
+def test_harness_profile_option_sets_the_default_and_keep_env_keeps_env_files(profiles_project):
+    result = run(profiles_project, "--harness-profile", "p2", "--harness-keep-env")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = read_seen(profiles_project)
+    expected = {
+        nodeid: "p2" if profile == "default" else profile for nodeid, profile in EXPECTED_PROFILES.items()
+    }
+    assert {nodeid: profile for nodeid, (profile, _) in seen.items()} == expected
+    assert len({pid for profile, pid in seen.values() if profile == "p2"}) == 1
+    kept = sorted(path.name for path in (profiles_project / "env").glob("*.env"))
+    assert kept == ["harness.p1.env", "harness.p2.env"]
+
+
+MOCKS_CONFTEST = (
+    PROJECT_CONFTEST
+    + """
+
+@pytest.fixture(scope="session")
+def primed(harness):
+    harness.services["loose"].expect_request("/base").respond_with_data("from the session")
+"""
+)
+
+MOCKS_TESTS = """
+from conftest import get
+
+
+def test_session_and_own_expectations(primed, services):
+    services["loose"].expect_request("/added").respond_with_data("added by this test")
+    assert get(services["loose"].url_for("/added")) == (200, "added by this test")
+    assert get(services["loose"].url_for("/base")) == (200, "from the session")
+
+
+def test_own_expectations_are_gone_session_ones_stay(primed, services):
+    assert get(services["loose"].url_for("/base")) == (200, "from the session")
+    status, _ = get(services["loose"].url_for("/added"))
+    assert status == 500  # unmatched; "loose" is not strict, so this test still passes
+
+
+def test_app_reaches_the_mock(app, services):
+    services["up"].expect_request("/thing").respond_with_data("primed")
+    assert get(app.url_for("/call")) == (200, "primed")
+
+
+def test_unmatched_request(app, services):
+    status, _ = get(app.url_for("/call"))
+    assert status == 502  # the test itself is happy; strict mode is not
+
+
+def test_after_the_unmatched_one(app, services):
+    assert services["up"].requests == []
+    get(app.url_for("/env?name=EARLIER_TEST_MARK"))
+
+
+def test_failing(app, services):
+    services["up"].expect_request("/thing").respond_with_data("seen in the report")
+    get(app.url_for("/call"))
+    get(app.url_for("/env?name=THIS_TEST_MARK"))
+    assert False, "deliberate failure"
+"""
+
+
+def test_mock_expectations_strict_mode_and_failure_report(tmp_path):
+    tiny_project(
+        tmp_path,
+        extra="""
+        [tool.harness.services.up]
+        env = { UPSTREAM = "{url}" }
+
+        [tool.harness.services.loose]
+        strict = false
+        """,
+        files={"conftest.py": MOCKS_CONFTEST, "test_mocks.py": MOCKS_TESTS},
+    )
+
+    result = run(tmp_path, "-v")
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert outcomes(output) == {
+        "test_mocks.py::test_session_and_own_expectations": "PASSED",
+        "test_mocks.py::test_own_expectations_are_gone_session_ones_stay": "PASSED",
+        "test_mocks.py::test_app_reaches_the_mock": "PASSED",
+        "test_mocks.py::test_unmatched_request": "FAILED",
+        "test_mocks.py::test_after_the_unmatched_one": "PASSED",
+        "test_mocks.py::test_failing": "FAILED",
+    }, output
+    failures = output.split("= FAILURES =")[1]
+    unmatched, failing = failures.split("_ test_failing _")
+
+    assert "service 'up' received 1 request that no expectation matched" in unmatched
+    assert "GET /thing -> 500, matched NO expectation" in unmatched
+
+    assert "deliberate failure" in failing
+    log_section = _section(failing, "harness: app log during this test")
+    assert "tiny_app GET /env?name=THIS_TEST_MARK -> 200" in log_section
+    assert "tiny_app GET /call -> 200" in log_section
+    assert "EARLIER_TEST_MARK" not in log_section  # only this test's part of the log
+    requests_section = _section(failing, "harness: requests received by service 'up'")
+    assert "GET /thing -> 200, answered by <RequestMatcher uri='/thing'" in requests_section
+    assert "EARLIER_TEST_MARK" not in output  # passing tests get no report sections
+
+
+def _section(report: str, title: str) -> str:
+    """The text of the report section whose header line contains ``title``."""
+    match = re.search(
+        rf"^-+ {re.escape(title)}.*?-+$\n(.*?)(?=^-{{5,}} |^_{{5,}} |^={{5,}} |\Z)", report, re.M | re.S
+    )
+    assert match, f"no section {title!r} in:\n{report}"
+    return match.group(1)
+
+
+def test_help_lists_the_options(tmp_path):
+    tiny_project(tmp_path)
+
+    result = run(tmp_path, "--help")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    for option in ("--harness-config", "--harness-profile", "--harness-keep-env"):
+        assert option in result.stdout
+
+
+def test_help_works_even_when_the_configuration_is_broken(tmp_path):
+    tiny_project(tmp_path, app={"startup_timout": 5})
+
+    helped = run(tmp_path, "--help")
+    refused = run(tmp_path)
+
+    assert helped.returncode == 0, helped.stdout + helped.stderr
+    assert "--harness-config" in helped.stdout
+    assert refused.returncode == 4
+    assert "startup_timout" in refused.stdout + refused.stderr
+
+
+def test_tests_without_harness_fixtures_start_nothing(tmp_path):
+    # The command does not even exist: nothing may try to run it.
+    tiny_project(
+        tmp_path,
+        command='["no-such-app-xyz"]',
+        files={"test_plain.py": "def test_plain(tmp_path):\n    assert tmp_path.is_dir()\n"},
+    )
+
+    result = run(tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert not (tmp_path / ".harness").exists()
+    assert not (tmp_path / "env").exists()

@@ -1,0 +1,110 @@
+"""Teardown: the app and everything it started are gone once stop returns."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import psutil
+
+from harness import Harness
+
+from .api_support import assert_gone, http_get, tiny_pids, tiny_project
+from .support import APPS
+
+
+def _tree(pid: int) -> dict[int, list[str]]:
+    """``pid`` and its descendants, with their command lines."""
+    root = psutil.Process(pid)
+    return {process.pid: process.cmdline() for process in [root, *root.children(recursive=True)]}
+
+
+def test_shell_wrapper_app_and_grandchild_are_all_stopped(tmp_path):
+    # The shell stays the parent (it has more to do after the app), so there are three levels:
+    # sh -> tiny app -> its sleeping child.
+    pyproject = tiny_project(
+        tmp_path,
+        command='["sh", "-c", "{python} tiny_app.py; echo wrapper done"]',
+        app={"cwd": str(APPS)},
+        env={"TINY_GRANDCHILD": 1},
+    )
+
+    with Harness.from_pyproject(pyproject) as h:
+        assert http_get(h.app.url_for("/health"))[0] == 200
+        tree = _tree(h.app.pid)
+        [app_pid] = tiny_pids(h.app.log_path.read_text())
+        app = h.app
+
+    assert tree[app.pid][0] in ("sh", "/bin/sh", "/usr/bin/sh")
+    assert app_pid in tree
+    grandchildren = [pid for pid, cmdline in tree.items() if "time.sleep(3600)" in " ".join(cmdline)]
+    assert len(grandchildren) == 1, tree
+    assert len(tree) == 3, tree
+    assert_gone(*tree)
+    assert app.stop_report is not None
+    assert not app.stop_report.survivors
+
+
+def test_process_that_left_the_group_is_found_by_its_marker(tmp_path):
+    # A daemon-style double fork: the subshell starts the sleeper in a session of its own and exits,
+    # so neither the process group nor the parent chain leads to it; only the environment marker does.
+    pyproject = tiny_project(
+        tmp_path,
+        command='["sh", "-c", "(setsid sleep 3600 &); exec {python} tiny_app.py"]',
+        app={"cwd": str(APPS)},
+    )
+
+    with Harness.from_pyproject(pyproject) as h:
+        app_pid = h.app.pid
+        sleeper = _marked_sleeper(h.marker)
+        assert os.getsid(sleeper) != os.getsid(app_pid)
+        assert sleeper not in {p.pid for p in psutil.Process(app_pid).children(recursive=True)}
+
+    assert_gone(app_pid, sleeper)
+
+
+def _marked_sleeper(marker: str, timeout: float = 10) -> int:
+    """Pid of the ``sleep`` process carrying the run ``marker`` (polled: the shell starts it async)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for process in psutil.process_iter(["name"]):
+            try:
+                if process.info["name"] == "sleep" and process.environ().get("HARNESS_RUN_MARKER") == marker:
+                    return process.pid
+            except psutil.Error:
+                continue
+        assert time.monotonic() < deadline, "the setsid'd sleeper never appeared"
+        time.sleep(0.02)
+
+
+def test_app_ignoring_sigterm_is_killed_and_the_stop_says_forced(tmp_path):
+    pyproject = tiny_project(tmp_path, app={"shutdown_timeout": 0.5}, env={"TINY_IGNORE_TERM": 1})
+
+    with Harness.from_pyproject(pyproject) as h:
+        app = h.app
+        pid = app.pid
+
+    report = app.stop_report
+    assert report is not None
+    assert report.forced
+    assert report.exit_code == -signal.SIGKILL
+    assert report.duration >= 0.5  # it got its grace period first
+    assert "tiny_app ignoring SIGTERM" in app.log_path.read_text()  # SIGTERM did come first
+    assert not report.survivors
+    assert_gone(pid)
+
+
+def test_clean_app_stops_without_force_and_reports_its_exit_code(tmp_path):
+    pyproject = tiny_project(tmp_path)
+
+    with Harness.from_pyproject(pyproject) as h:
+        app = h.app
+        pid = app.pid
+        report = app.stop()
+        assert app.stop() is report  # stopping twice is harmless
+        assert_gone(pid)
+
+    assert not report.forced
+    assert report.exit_code in (-signal.SIGTERM, 0)
+    assert not report.survivors

@@ -1,0 +1,65 @@
+"""Under pytest-xdist every worker runs its own app, with its own env file and log."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from .api_support import project_processes, tiny_project
+from .support import run_pytest
+
+RECORDING_CONFTEST = """
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+RECORDS = Path(__file__).parent / "records"
+
+
+@pytest.fixture
+def recorded(request, harness, app):
+    assert harness.env_file.is_file()  # written before the app started, present while it runs
+    RECORDS.mkdir(exist_ok=True)
+    record = {
+        "worker": os.environ["PYTEST_XDIST_WORKER"],
+        "pid": app.pid,
+        "port": app.port,
+        "env_file": harness.env_file.name,
+    }
+    name = request.node.nodeid.replace("/", "_").replace(":", "_")
+    (RECORDS / f"{name}.json").write_text(json.dumps(record))
+    return app
+"""
+
+TESTS = "\n".join(f"def test_{n}(recorded):\n    assert recorded.is_alive()\n\n" for n in range(3))
+
+
+def test_each_worker_runs_its_own_app(tmp_path):
+    tiny_project(
+        tmp_path,
+        files={"conftest.py": RECORDING_CONFTEST, "test_first.py": TESTS, "test_second.py": TESTS},
+    )
+
+    started = time.time()
+    result = run_pytest(tmp_path, "-n", "2", timeout=120)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "6 passed" in result.stdout
+    assert not project_processes(tmp_path, started)
+    records = [json.loads(path.read_text()) for path in (tmp_path / "records").glob("*.json")]
+    assert len(records) == 6
+    by_worker: dict[str, set[tuple[int, int, str]]] = {}
+    for record in records:
+        by_worker.setdefault(record["worker"], set()).add((record["pid"], record["port"], record["env_file"]))
+    assert set(by_worker) == {"gw0", "gw1"}
+    # One app per worker, started once and reused by all of that worker's tests.
+    assert all(len(apps) == 1 for apps in by_worker.values()), by_worker
+    [(pid0, port0, env0)], [(pid1, port1, env1)] = by_worker["gw0"], by_worker["gw1"]
+    assert pid0 != pid1
+    assert port0 != port1
+    assert (env0, env1) == ("harness.gw0.env", "harness.gw1.env")
+    logs = sorted(path.name for path in (tmp_path / ".harness" / "logs").iterdir())
+    assert logs == ["default.gw0.log", "default.gw1.log"]
+    assert not list((tmp_path / "env").glob("*.env"))  # both env files removed at the end
