@@ -236,8 +236,8 @@ def _not_ready_error(
             )
         else:
             fix = (
-                "fix: the log above says why it stopped; run the command by hand with the env file "
-                "to reproduce"
+                "fix: the log above says why it stopped; to reproduce, run the command in cwd with "
+                "the env file's variables (--harness-keep-env or keep_env=True keeps the file)"
             )
         return AppExitedError(
             f"{who} exited before it was ready: {describe_exit(code)} after {failure.elapsed:.2f} s\n"
