@@ -28,6 +28,8 @@ class JournalEntry:
     started: float
     duration: float
     error: str | None = None
+    #: The fault the answer was (e.g. "connection reset"), if any.
+    fault: str | None = None
 
     @property
     def target(self) -> str:
@@ -45,6 +47,8 @@ class JournalEntry:
             outcome = f"{status}, matched NO expectation"
         else:
             outcome = f"{status}, answered by {self.expectation}"
+        if self.fault:
+            outcome += f" with fault: {self.fault}"
         lines = [f"{self.method} {self.target} -> {outcome} ({self.duration * 1000:.1f} ms)"]
         if self.body:
             lines.append(f"    body: {self.body_excerpt()}")

@@ -8,13 +8,17 @@ users know it. What it adds:
 * no werkzeug access log on the console: every request goes to the :class:`Journal` instead;
 * a fast stop (the stock server polls for shutdown every 0.5 s) that also closes the socket;
 * per-test isolation: :meth:`begin_test` marks the expectations registered so far as the
-  baseline, :meth:`end_test` drops what the test added and forgets its requests.
+  baseline, :meth:`end_test` drops what the test added and forgets its requests;
+* faults (:mod:`harness.faults`): its request handler performs wire-level faults on the raw
+  connection, and every delay or stall a test caused is released when that test ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from copy import copy
 from ssl import SSLContext
 from typing import Any
@@ -25,6 +29,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from harness.errors import HarnessError
+from harness.faults import wire
+from harness.faults.base import Fault, FaultError
+from harness.faults.sse import EventSource, sse
 from harness.mocks.journal import Journal, JournalEntry
 
 #: How often the serving loop checks for a stop request; bounds how long :meth:`stop` takes.
@@ -35,18 +42,41 @@ _EXPECTATION = "harness.expectation"
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """werkzeug's handler without the per-request access log (the journal records requests)."""
+    """werkzeug's handler without the access log (the journal records requests), which also
+    performs wire-level faults: a fault raises :class:`~harness.faults.wire.WireTakeover` from the
+    app, past werkzeug, and the connection is handed to the fault's plan here."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except wire.WireTakeover as takeover:
+            self.close_connection = True
+            wire.perform(takeover.plan, self, self.connection)
+
 
 class _TrackedRequestHandler(RequestHandler):
-    """Records on the request which expectation answered it, for the journal."""
+    """Records on the request which expectation answered it, for the journal; adds
+    :meth:`respond_with_fault` and :meth:`respond_with_sse`."""
 
     def respond(self, request: Request) -> Response:
         request.environ[_EXPECTATION] = repr(self.matcher)
         return super().respond(request)
+
+    def respond_with_fault(self, fault: Fault) -> None:
+        """Answer with a fault from :mod:`harness.faults` (or any responder built from them)."""
+        if not isinstance(fault, Fault):
+            raise FaultError(
+                f"respond_with_fault takes a fault from harness.faults, got {type(fault).__name__}; "
+                "use respond_with_json/respond_with_data/respond_with_handler for plain responses"
+            )
+        self.respond_with_handler(fault)
+
+    def respond_with_sse(self, events: EventSource, **options: Any) -> None:
+        """Answer with a server-sent event stream: ``faults.sse(events, **options)``."""
+        self.respond_with_handler(sse(events, **options))
 
 
 class MockService(HTTPServer):
@@ -67,6 +97,9 @@ class MockService(HTTPServer):
         # Bumped at every test boundary. A request records the generation it arrived in, so a slow
         # handler that finishes after its test ended never lands in the next test's record.
         self._generation = 0
+        # Set when the current test ends (or the service stops): wakes every delay and stall.
+        self._release = threading.Event()
+        self._refusing = False
         self._baseline: tuple[list[RequestHandler], list[RequestHandler], list[RequestHandler]] | None = None
 
     def __repr__(self) -> str:
@@ -117,11 +150,42 @@ class MockService(HTTPServer):
         self.server.serve_forever(poll_interval=SHUTDOWN_POLL_SECONDS)
 
     def stop(self) -> None:
-        """Stop serving and close the listening socket (the stock ``stop`` leaves it open)."""
+        """Stop serving and close the listening socket (the stock ``stop`` leaves it open);
+        stalled and delayed connections are released first."""
+        self._release.set()
+        self._release = threading.Event()
+        if self._refusing and self.server is None:
+            self._refusing = False
+            return
         server = self.server
         super().stop()
         if server is not None:
             server.server_close()
+
+    @contextlib.contextmanager
+    def refusing_connections(self) -> Iterator[None]:
+        """Within the block nothing listens on the service's port, so connections are refused
+        (the service is down); afterwards it serves again on the same port and URL. A test that
+        leaves the block early still gets the service back at its end."""
+        self.go_down()
+        try:
+            yield
+        finally:
+            self.come_up()
+
+    def go_down(self) -> None:
+        """Stop listening (connections are refused) but keep the port for :meth:`come_up`."""
+        if self._refusing:
+            return
+        self.stop()
+        self._refusing = True
+
+    def come_up(self) -> None:
+        """Listen again on the same port after :meth:`go_down`."""
+        if not self._refusing:
+            return
+        self._refusing = False
+        self.start()
 
     # -- requests ----------------------------------------------------------------------------------
 
@@ -157,11 +221,17 @@ class MockService(HTTPServer):
 
     def application(self, request: Request) -> Response:
         generation = self._generation
+        request.environ[wire.RELEASE_KEY] = self._release
         started_wall = time.time()
         started = time.perf_counter()
         request.get_data()
         try:
             response = self.dispatch(request)
+        except wire.WireTakeover as takeover:
+            if generation == self._generation:
+                plan = takeover.plan
+                self._record(request, None, started_wall, started, status=plan.status, fault=plan.description)
+            raise
         except BaseException as error:
             if generation == self._generation:
                 self._record(request, None, started_wall, started, error=f"{type(error).__name__}: {error}")
@@ -178,6 +248,9 @@ class MockService(HTTPServer):
         started_wall: float,
         started: float,
         error: str | None = None,
+        *,
+        status: int | None = 500,
+        fault: str | None = None,
     ) -> None:
         unmatched = bool(request.environ.get(_UNMATCHED)) or (
             response is not None and "X-Harness-Unmatched" in response.headers
@@ -189,12 +262,13 @@ class MockService(HTTPServer):
                 query_string=request.query_string.decode("latin-1"),
                 headers=tuple(request.headers.items()),
                 body=request.get_data(),
-                status=500 if response is None else response.status_code,
+                status=status if response is None else response.status_code,
                 matched=not unmatched,
                 expectation=request.environ.get(_EXPECTATION),
                 started=started_wall,
                 duration=time.perf_counter() - started,
                 error=error,
+                fault=fault,
             )
         )
 
@@ -225,10 +299,13 @@ class MockService(HTTPServer):
             self.handlers[:] = permanent
             self._baseline = None
         self.permanently_failed = False
+        self.come_up()  # a test that took the service down does not leave it down
         self._forget_requests()
 
     def _forget_requests(self) -> None:
         self._generation += 1
+        self._release.set()  # the test is over: free its stalled and delayed connections
+        self._release = threading.Event()
         self.journal.clear()
         self.clear_log()
         self.clear_assertions()
