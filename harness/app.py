@@ -7,7 +7,7 @@ import shlex
 import signal
 import subprocess
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from harness.appenv import build_app_env, write_env_file
@@ -148,11 +148,13 @@ def start_app(
     marker: str,
     inherited: Mapping[str, str] | None = None,
     fresh_log: bool = True,
+    on_launch: Callable[[int], None] | None = None,
 ) -> App:
     """Write the env file, launch the app and wait until it is ready.
 
     ``fresh_log`` empties the log file first; otherwise (a restart within the same run) the new
     output is appended after a separator line, so the earlier instance's log is never lost.
+    ``on_launch`` gets the pid (= process group) the moment the process exists.
 
     On any failure the process tree is stopped before the error is raised: a failed start never
     leaves a process behind.
@@ -196,6 +198,8 @@ def start_app(
             f"the app's command could not be started ({where}): {error}\n  command: {shlex.join(argv)}\n"
             "  fix: check that the command is an executable program (a script needs a #! line)"
         ) from None
+    if on_launch is not None:
+        on_launch(process.pid)
     try:
         ready = wait_until_ready(process, settings.host, port, settings.health, settings.startup_timeout)
     except NotReady as failure:

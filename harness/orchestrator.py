@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import sys
 import uuid
 import weakref
@@ -16,10 +17,16 @@ from types import TracebackType
 
 from harness.app import App, format_host, start_app
 from harness.config import DEFAULT_PROFILE, AppSettings, HarnessConfig, load_config, templating
-from harness.errors import AppStartError, HarnessError, TeardownError
+from harness.errors import AppExitedError, AppStartError, HarnessError, TeardownError
 from harness.mocks import MockService
+from harness.process import runs
+from harness.process.guard import Watchdog
 from harness.process.launch import render_command
 from harness.process.ports import ensure_port_free, free_port
+
+#: How often an app that lost the race for its auto-picked port is started on another one.
+PORT_ATTEMPTS = 3
+_PORT_TAKEN = re.compile(r"address already in use|EADDRINUSE|address in use", re.IGNORECASE)
 
 _live: weakref.WeakSet[Harness] = weakref.WeakSet()
 
@@ -73,6 +80,10 @@ class Harness:
         self._logs_written: set[Path] = set()
         self._services_started = False
         self._stopped = False
+        self._watchdog = Watchdog(self.marker)
+        self._run_record: Path | None = None
+        #: How many times each profile's app was restarted after it died.
+        self.restarts: dict[str, int] = {}
 
     @classmethod
     def from_pyproject(
@@ -112,6 +123,8 @@ class Harness:
             raise HarnessError("this Harness has been stopped; create a new one to start again")
         _live.add(self)
         self._services_started = True
+        runs.sweep_stale_runs(self.state_dir)
+        self._run_record = runs.register(self.state_dir, self.marker)
         for service in self.services.values():
             service.start()
 
@@ -122,6 +135,11 @@ class Harness:
         return self
 
     # -- apps --------------------------------------------------------------------------------------
+
+    @property
+    def state_dir(self) -> Path:
+        """Where run records live (``.harness`` beside the config file)."""
+        return self.config.root / ".harness"
 
     @property
     def app(self) -> App:
@@ -157,8 +175,14 @@ class Harness:
             )
         app = self._apps.get(name)
         if app is not None:
-            app.ensure_alive()
-            return app
+            if app.is_alive():
+                return app
+            if app.settings.on_crash == "fail":
+                app.ensure_alive()  # raises AppDiedError with the exit status and the log tail
+            # on_crash = "restart": clean up what the dead app left, then start it again below.
+            del self._apps[name]
+            self._check_stopped([app])
+            self.restarts[name] = self.restarts.get(name, 0) + 1
         self.start_services()
         try:
             app = self._start_app(self.config.app_settings(name))
@@ -174,6 +198,10 @@ class Harness:
         if app is not None:
             self._check_stopped([app])
 
+    def dead_apps(self) -> list[App]:
+        """Started apps that have exited (crashed, or were killed) since."""
+        return [app for app in self._apps.values() if not app.is_alive()]
+
     def _paths(self, profile: str) -> tuple[Path, Path]:
         parts = [part for part in (self.instance, None if profile == DEFAULT_PROFILE else profile) if part]
         base = self.config.env_file
@@ -184,12 +212,21 @@ class Harness:
         return env_file, log_path
 
     def _start_app(self, settings: AppSettings) -> App:
-        where = f"[tool.harness] port of profile {settings.profile!r} in {self.config.source}"
         if settings.port:
+            where = f"[tool.harness] port of profile {settings.profile!r} in {self.config.source}"
             ensure_port_free(settings.host, settings.port, where)
-            port = settings.port
-        else:
-            port = free_port(settings.host)
+            return self._start_on_port(settings, settings.port)
+        # A free port can be taken by someone else between our check and the app's bind. An app
+        # that dies saying so is started again on another port (bounded), instead of failing.
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                return self._start_on_port(settings, free_port(settings.host))
+            except AppExitedError as error:
+                if attempt == PORT_ATTEMPTS or not _PORT_TAKEN.search(str(error)):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _start_on_port(self, settings: AppSettings, port: int) -> App:
         env_file, log_path = self._paths(settings.profile)
         values = self._template_values(settings, port)
         env_values = {
@@ -217,6 +254,7 @@ class Harness:
             log_path=log_path,
             marker=self.marker,
             fresh_log=fresh_log,
+            on_launch=self._watchdog.watch,
         )
 
     def _template_values(self, settings: AppSettings, port: int) -> dict[str, str]:
@@ -253,11 +291,16 @@ class Harness:
                 for env_file in self._env_files:
                     env_file.unlink(missing_ok=True)
                 self._env_files.clear()
+            self._watchdog.close()
+            if self._run_record is not None:
+                runs.unregister(self._run_record)
+                self._run_record = None
 
     def _check_stopped(self, apps: list[App]) -> None:
         survivors: list[str] = []
         for app in apps:
             survivors += app.stop().survivors
+            self._watchdog.unwatch(app.pid)
         if survivors:
             raise TeardownError(
                 "processes survived the app's teardown even after SIGKILL: " + ", ".join(survivors)

@@ -6,14 +6,17 @@ happens in :class:`harness.Harness`; this module only maps pytest's lifecycle on
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
-from harness.app import App
+from harness.app import App, describe_exit
 from harness.config import DEFAULT_PROFILE, HarnessConfig, find_config, load_config
-from harness.errors import ConfigError, HarnessError
+from harness.errors import AppDiedError, ConfigError, HarnessError
 from harness.mocks import JournalEntry, MockService
 from harness.orchestrator import Harness
 
@@ -23,6 +26,11 @@ _config_key = pytest.StashKey[HarnessConfig | ConfigError]()
 _harness_key = pytest.StashKey[Harness]()
 _last_use_key = pytest.StashKey["dict[str, str]"]()
 _log_offsets_key = pytest.StashKey["dict[str, int]"]()
+_sigterm_key = pytest.StashKey[object]()
+#: pid of a dead app -> the test during which its death was noticed.
+_deaths_key = pytest.StashKey["dict[int, str]"]()
+#: pid of a running app -> the last test that used it (blamed for a death noticed only later).
+_last_user_key = pytest.StashKey["dict[int, str]"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -69,6 +77,30 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[_config_key] = harness_config
+    config.stash[_deaths_key] = {}
+    config.stash[_last_user_key] = {}
+    _handle_sigterm_like_ctrl_c(config)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"received {signal.Signals(signum).name}")
+
+
+def _handle_sigterm_like_ctrl_c(config: pytest.Config) -> None:
+    """Turn SIGTERM (a CI cancel, ``kill``) into KeyboardInterrupt, so pytest tears the session
+    down -- apps and mocks included -- instead of dying on the spot. Left alone if someone else
+    already handles SIGTERM, or outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    config.stash[_sigterm_key] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    previous = config.stash.get(_sigterm_key, None)
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 
 
 def _uses_harness(fixturenames: list[str] | tuple[str, ...]) -> bool:
@@ -150,9 +182,17 @@ def app(request: pytest.FixtureRequest, harness: Harness) -> App:
     profile = _profile_of(request.node, request.config)
     try:
         return harness.app_for(profile)
+    except AppDiedError as error:
+        died = _died_in(request.config, harness, profile)
+        problem = f"harness: {error}" + (f'\n  it died during {died} (on_crash = "fail")' if died else "")
     except HarnessError as error:
         problem = f"harness: {error}"
     pytest.fail(problem, pytrace=False)  # outside `except`: no "during handling" noise
+
+
+def _died_in(config: pytest.Config, session_harness: Harness, profile: str) -> str | None:
+    app = session_harness.apps.get(profile)
+    return config.stash.get(_deaths_key, {}).get(app.pid) if app else None
 
 
 @pytest.fixture
@@ -179,6 +219,7 @@ def _harness_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     session_harness: Harness = request.getfixturevalue("harness")
     item = request.node
+    _blame_earlier_deaths(request.config, session_harness)
     item.stash[_harness_key] = session_harness
     item.stash[_log_offsets_key] = {profile: app.log_size() for profile, app in session_harness.apps.items()}
     for service in session_harness.services.values():
@@ -186,6 +227,9 @@ def _harness_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     for service in session_harness.services.values():
         service.end_test()
+    last_user = request.config.stash.get(_last_user_key, {})
+    for running in session_harness.apps.values():
+        last_user[running.pid] = item.nodeid
     profile = request.config.stash.get(_last_use_key, {}).get(item.nodeid)
     if profile is not None:
         problem = _attempt(lambda: session_harness.stop_app(profile))
@@ -226,12 +270,40 @@ def _indent(text: str) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    yield  # a test that already failed keeps its own failure; the report shows the requests
+    yield  # a test that already failed keeps its own failure; the report shows what happened
     session_harness = item.stash.get(_harness_key, None)
     if session_harness is not None:
-        problems = _strict_problems(session_harness)
-        if problems:
-            pytest.fail(f"harness: {problems}", pytrace=False)
+        problems = [_strict_problems(session_harness), _deaths(item, session_harness)]
+        found = "\n\n".join(problem for problem in problems if problem)
+        if found:
+            pytest.fail(f"harness: {found}", pytrace=False)
+
+
+def _blame_earlier_deaths(config: pytest.Config, session_harness: Harness) -> None:
+    """An app found dead before a test starts died during (or just after) the last test that used
+    it: record that, so the restart (or the on_crash = "fail" error) names the right test."""
+    deaths = config.stash.get(_deaths_key, {})
+    last_user = config.stash.get(_last_user_key, {})
+    for app in session_harness.dead_apps():
+        deaths.setdefault(app.pid, last_user.get(app.pid, "an earlier test"))
+
+
+def _deaths(item: pytest.Item, session_harness: Harness) -> str | None:
+    """Describe apps that died during this test (each reported once, to the test it died in)."""
+    deaths = item.config.stash.get(_deaths_key, {})
+    parts = []
+    for app in session_harness.dead_apps():
+        if app.pid in deaths:
+            continue
+        deaths[app.pid] = item.nodeid
+        code = app.exit_code
+        tail = "\n".join(f"    | {line}" for line in app.log_tail()) or "    (the log is empty)"
+        parts.append(
+            f"the app (profile {app.profile!r}, pid {app.pid}) died during this test: "
+            f"{describe_exit(code if code is not None else 0)}\n  log: {app.log_path}\n"
+            f"  last lines of its log:\n{tail}"
+        )
+    return "\n\n".join(parts) if parts else None
 
 
 @pytest.hookimpl(wrapper=True)
@@ -242,6 +314,9 @@ def pytest_runtest_makereport(
     session_harness = item.stash.get(_harness_key, None)
     if session_harness is None or not report.failed or call.when == "teardown":
         return report
+    died = _deaths(item, session_harness)  # the test failed on its own; say if the app died too
+    if died:
+        report.sections.append(("harness: the app died during this test", died))
     offsets = item.stash.get(_log_offsets_key, {})
     for profile, running in session_harness.apps.items():
         text = running.log_since(offsets.get(profile, 0))

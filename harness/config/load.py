@@ -32,7 +32,18 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SERVICE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
-APP_KEYS = ("command", "cwd", "health", "host", "port_env", "port", "startup_timeout", "shutdown_timeout")
+APP_KEYS = (
+    "command",
+    "cwd",
+    "health",
+    "host",
+    "port_env",
+    "port",
+    "startup_timeout",
+    "shutdown_timeout",
+    "on_crash",
+)
+ON_CRASH = ("restart", "fail")
 TOP_KEYS = (*APP_KEYS, "env_file", "log_dir", "env", "services", "profiles")
 SERVICE_KEYS = ("env", "strict")
 PROFILE_KEYS = ("env", *APP_KEYS)
@@ -47,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "log_dir": ".harness/logs",
     "startup_timeout": 30.0,
     "shutdown_timeout": 10.0,
+    "on_crash": "restart",
 }
 
 #: Placeholders usable in every env value.
@@ -193,6 +205,12 @@ class _Validator:
         self.problem(key, "a path starting with '/', such as \"/health\"", value)
         return None
 
+    def on_crash(self, key: str, value: object) -> str | None:
+        if value in ON_CRASH:
+            return str(value)
+        self.problem(key, '"restart" (start the app again for the next test) or "fail"', value)
+        return None
+
     def port_env(self, key: str, value: object) -> str | None:
         if value is False or value == "":
             return None  # the port reaches the app through {port} in the command instead
@@ -295,6 +313,7 @@ class _Validator:
             "port": self.port,
             "startup_timeout": self.seconds,
             "shutdown_timeout": self.seconds,
+            "on_crash": self.on_crash,
         }
         values: dict[str, object] = {}
         for key, checker in checkers.items():

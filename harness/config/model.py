@@ -44,6 +44,8 @@ class AppSettings:
     startup_timeout: float
     shutdown_timeout: float
     env: EnvTemplates
+    #: What happens when the app has died and a test needs it again: "restart" or "fail".
+    on_crash: str = "restart"
 
     def with_overrides(self, profile: str, overrides: Mapping[str, object], env: EnvTemplates) -> AppSettings:
         merged_env = {**self.env, **env}

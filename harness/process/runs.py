@@ -1,0 +1,65 @@
+"""A registry of live runs, so a later run can sweep what a dead one left behind.
+
+Each run writes ``<state_dir>/runs/<marker>.json`` naming its runner (pid and start time). A new
+run looks at the records: a record whose runner is still alive belongs to a concurrent run and is
+left alone; for a dead runner, every process still carrying that run's exact marker is killed and
+the record removed. Nothing is ever matched by port or by a pid substring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+from pathlib import Path
+
+import psutil
+
+from harness.appenv.app_env import MARKER_VARIABLE
+from harness.process.teardown import processes_with_marker
+
+
+def _runner_alive(pid: int, started: float) -> bool:
+    try:
+        # The start time tells a recycled pid from the runner that wrote the record.
+        return abs(psutil.Process(pid).create_time() - started) < 0.01
+    except psutil.Error:
+        return False
+
+
+def register(state_dir: Path, marker: str) -> Path:
+    """Record this process as the runner of ``marker``; return the record's path."""
+    directory = state_dir / "runs"
+    directory.mkdir(parents=True, exist_ok=True)
+    record = directory / f"{marker}.json"
+    me = psutil.Process()
+    record.write_text(json.dumps({"marker": marker, "pid": me.pid, "started": me.create_time()}))
+    return record
+
+
+def unregister(record: Path) -> None:
+    record.unlink(missing_ok=True)
+
+
+def sweep_stale_runs(state_dir: Path) -> list[str]:
+    """Kill the processes of runs whose runner is gone; return what was killed, described."""
+    killed: list[str] = []
+    directory = state_dir / "runs"
+    if not directory.is_dir():
+        return killed
+    for record in directory.glob("*.json"):
+        try:
+            data = json.loads(record.read_text())
+            marker, pid, started = str(data["marker"]), int(data["pid"]), float(data["started"])
+        except (OSError, ValueError, KeyError, TypeError):
+            record.unlink(missing_ok=True)  # unreadable: nothing can be matched exactly by it
+            continue
+        if pid == os.getpid() or _runner_alive(pid, started):
+            continue
+        for leftover in processes_with_marker(marker, MARKER_VARIABLE):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(leftover, signal.SIGKILL)
+                killed.append(f"pid {leftover} (run {marker})")
+        record.unlink(missing_ok=True)
+    return killed
