@@ -97,7 +97,16 @@ def from_openai(exc: BaseException) -> ApiError:
     if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
         return DownstreamTimeout(service, "Azure OpenAI did not answer within DOWNSTREAM_TIMEOUT")
     if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
-        return DownstreamFailure(service, None, f"cannot reach Azure OpenAI: {_describe(exc)}")
+        # The SDK wraps every transport problem alike; the cause tells a refused connection from
+        # one that broke midway or carried a malformed answer.
+        cause = _transport_cause(exc)
+        if isinstance(cause, httpx2.RemoteProtocolError):
+            what = "Azure OpenAI sent a broken response"
+        elif isinstance(cause, httpx2.ConnectError):
+            what = "cannot reach Azure OpenAI"
+        else:
+            what = "the connection to Azure OpenAI broke"
+        return DownstreamFailure(service, None, f"{what}: {_describe(exc)}")
     if isinstance(exc, openai.APIStatusError):
         return for_status(service, exc.status_code, _status_detail(exc))
     if isinstance(exc, openai.APIResponseValidationError):
@@ -109,6 +118,16 @@ def from_openai(exc: BaseException) -> ApiError:
         # Non-JSON bodies, malformed chunks, and JSON of the wrong shape all end up here.
         return DownstreamFailure(service, None, f"malformed response from Azure OpenAI: {_describe(exc)}")
     return DownstreamFailure(service, None, f"unexpected error talking to Azure OpenAI: {_describe(exc)}")
+
+
+def _transport_cause(exc: BaseException) -> BaseException:
+    """The httpx2 error underneath an SDK connection error (or ``exc`` itself)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, httpx2.TransportError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc
 
 
 def _status_detail(exc: openai.APIStatusError) -> str:

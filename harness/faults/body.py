@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Literal
 
@@ -135,7 +136,8 @@ class _Bandwidth(_BodyFault):
 def bandwidth(response: BodyLike, bytes_per_second: float) -> Fault:
     """Send the body no faster than ``bytes_per_second``."""
     ok = isinstance(bytes_per_second, (int, float)) and not isinstance(bytes_per_second, bool)
-    require(ok and bytes_per_second > 0, f"bytes_per_second must be > 0, got {bytes_per_second!r}")
+    ok = ok and math.isfinite(bytes_per_second) and bytes_per_second > 0
+    require(ok, f"bytes_per_second must be a finite number > 0, got {bytes_per_second!r}")
     return _Bandwidth(f"limited to {bytes_per_second:g} B/s", freeze(response), float(bytes_per_second))
 
 

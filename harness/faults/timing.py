@@ -61,7 +61,8 @@ def lognormal(median: float, sigma: float, *, seed: int | None = None) -> Distri
     """Delays with a long tail, like real service latency: ``median`` seconds, spread ``sigma``."""
     median = non_negative_seconds("lognormal median", median)
     require(median > 0, "lognormal median must be > 0")
-    require(isinstance(sigma, (int, float)) and sigma >= 0, f"lognormal sigma must be >= 0, got {sigma!r}")
+    ok = isinstance(sigma, (int, float)) and not isinstance(sigma, bool) and math.isfinite(sigma)
+    require(ok and sigma >= 0, f"lognormal sigma must be a finite number >= 0, got {sigma!r}")
     return _LogNormal(median, float(sigma), seed)
 
 
@@ -75,7 +76,7 @@ class _Delay(Fault):
 
     def __call__(self, request: Request) -> Response:
         seconds = self.seconds.sample() if isinstance(self.seconds, Distribution) else self.seconds
-        if wire.release_event(request).wait(seconds):
+        if wire.release_event(request).wait(min(seconds, wire.MAX_STALL_SECONDS)):
             return wire.take_over(request, f"{self.description} (released at test end)", [wire.Close()])
         return self.inner(request)
 

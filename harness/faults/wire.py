@@ -23,6 +23,8 @@ from http import HTTPStatus
 
 from werkzeug.wrappers import Request, Response
 
+from harness.faults.base import FaultError
+
 #: environ key under which the mock puts the current test's release event.
 RELEASE_KEY = "harness.release"
 
@@ -92,6 +94,13 @@ def take_over(
     request: Request, description: str, steps: Iterable[Step], status: int | None = None
 ) -> Response:
     """Raise :class:`WireTakeover` for ``steps``; typed as returning so handlers can ``return`` it."""
+    if RELEASE_KEY not in request.environ:
+        # Only a harness mock catches the takeover; anywhere else the BaseException would kill the
+        # serving thread (a stock pytest-httpserver server would stop answering altogether).
+        raise FaultError(
+            f"the fault {description!r} acts on the connection and needs a harness MockService; "
+            "a plain pytest-httpserver server cannot perform it"
+        )
     raise WireTakeover(Plan(description, steps, status, release_event(request)))
 
 
@@ -176,7 +185,7 @@ def perform(plan: Plan, handler: object, connection: socket.socket) -> None:
             if isinstance(step, Write):
                 connection.sendall(step.data)
             elif isinstance(step, Sleep):
-                if release.wait(step.seconds):
+                if release.wait(min(step.seconds, MAX_STALL_SECONDS)):
                     break  # the test is over: stop dribbling, just close
             elif isinstance(step, Stall):
                 release.wait(MAX_STALL_SECONDS)

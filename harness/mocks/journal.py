@@ -30,6 +30,8 @@ class JournalEntry:
     error: str | None = None
     #: The fault the answer was (e.g. "connection reset"), if any.
     fault: str | None = None
+    #: True while the request is still being answered (a delay, a slow handler).
+    pending: bool = False
 
     @property
     def target(self) -> str:
@@ -43,6 +45,10 @@ class JournalEntry:
     def describe(self) -> str:
         """A short multi-line description for reports."""
         status = "no response" if self.status is None else str(self.status)
+        if self.pending:
+            return f"{self.method} {self.target} -> still being answered" + (
+                f"\n    body: {self.body_excerpt()}" if self.body else ""
+            )
         if not self.matched:
             outcome = f"{status}, matched NO expectation"
         else:
@@ -58,15 +64,36 @@ class JournalEntry:
 
 
 class Journal:
-    """A thread-safe, clearable list of :class:`JournalEntry`."""
+    """A thread-safe, clearable list of :class:`JournalEntry`.
+
+    A request is entered when it arrives (:meth:`open`, as pending) and completed when it has been
+    answered (:meth:`close`), so a test sees a request its mock is still delaying. Completing an
+    entry from before the last :meth:`clear` does nothing: it belongs to an earlier test.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[JournalEntry] = []
+        self._generation = 0
 
     def add(self, entry: JournalEntry) -> None:
         with self._lock:
             self._entries.append(entry)
+
+    def open(self, entry: JournalEntry) -> tuple[int, int]:
+        """Enter ``entry``; return the token :meth:`close` needs to complete it."""
+        with self._lock:
+            self._entries.append(entry)
+            return self._generation, len(self._entries) - 1
+
+    def close(self, token: tuple[int, int], entry: JournalEntry) -> bool:
+        """Replace the entry opened with ``token`` by ``entry``; False if it was cleared since."""
+        generation, index = token
+        with self._lock:
+            if generation != self._generation:
+                return False
+            self._entries[index] = entry
+            return True
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
@@ -75,6 +102,7 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries = []
+            self._generation += 1
 
     def unmatched(self) -> list[JournalEntry]:
-        return [entry for entry in self.entries() if not entry.matched]
+        return [entry for entry in self.entries() if not entry.matched and not entry.pending]

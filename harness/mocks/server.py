@@ -79,6 +79,12 @@ class _TrackedRequestHandler(RequestHandler):
         self.respond_with_handler(sse(events, **options))
 
 
+def _stand_in(status: int | None, what: str | None) -> Response:
+    """What pytest-httpserver's ``log`` holds for a request answered by a fault or a raising
+    handler (no real response exists), so ``assert_request_made`` still counts the request."""
+    return Response(b"", status=status or 502, headers={"X-Harness-Not-Sent": what or "no response"})
+
+
 class MockService(HTTPServer):
     """A named, threaded, journaled pytest-httpserver server bound to 127.0.0.1."""
 
@@ -94,9 +100,6 @@ class MockService(HTTPServer):
         self.name = name
         self.strict = strict
         self.journal = Journal()
-        # Bumped at every test boundary. A request records the generation it arrived in, so a slow
-        # handler that finishes after its test ended never lands in the next test's record.
-        self._generation = 0
         # Set when the current test ends (or the service stops): wakes every delay and stall.
         self._release = threading.Event()
         self._refusing = False
@@ -220,56 +223,63 @@ class MockService(HTTPServer):
         return response
 
     def application(self, request: Request) -> Response:
-        generation = self._generation
         request.environ[wire.RELEASE_KEY] = self._release
         started_wall = time.time()
         started = time.perf_counter()
         request.get_data()
+        # Entered on arrival, so a test sees a request its mock is still delaying or stalling.
+        token = self.journal.open(self._entry(request, started_wall, started, pending=True))
         try:
             response = self.dispatch(request)
         except wire.WireTakeover as takeover:
-            if generation == self._generation:
-                plan = takeover.plan
-                self._record(request, None, started_wall, started, status=plan.status, fault=plan.description)
+            plan = takeover.plan
+            entry = self._entry(request, started_wall, started, status=plan.status, fault=plan.description)
+            self._complete(token, request, entry, _stand_in(plan.status, plan.description))
             raise
         except BaseException as error:
-            if generation == self._generation:
-                self._record(request, None, started_wall, started, error=f"{type(error).__name__}: {error}")
+            entry = self._entry(request, started_wall, started, error=f"{type(error).__name__}: {error}")
+            self._complete(token, request, entry, _stand_in(500, entry.error))
             raise
-        if generation == self._generation:
-            self.log.append((request, response))
-            self._record(request, response, started_wall, started)
+        entry = self._entry(request, started_wall, started, response=response)
+        self._complete(token, request, entry, response)
         return response
 
-    def _record(
+    def _complete(
+        self, token: tuple[int, int], request: Request, entry: JournalEntry, response: Response
+    ) -> None:
+        # A request that outlived its test (cleared since) is no business of the next test's.
+        if self.journal.close(token, entry):
+            self.log.append((request, response))
+
+    def _entry(
         self,
         request: Request,
-        response: Response | None,
         started_wall: float,
         started: float,
-        error: str | None = None,
         *,
+        response: Response | None = None,
         status: int | None = 500,
+        error: str | None = None,
         fault: str | None = None,
-    ) -> None:
+        pending: bool = False,
+    ) -> JournalEntry:
         unmatched = bool(request.environ.get(_UNMATCHED)) or (
             response is not None and "X-Harness-Unmatched" in response.headers
         )
-        self.journal.add(
-            JournalEntry(
-                method=request.method,
-                path=request.path,
-                query_string=request.query_string.decode("latin-1"),
-                headers=tuple(request.headers.items()),
-                body=request.get_data(),
-                status=status if response is None else response.status_code,
-                matched=not unmatched,
-                expectation=request.environ.get(_EXPECTATION),
-                started=started_wall,
-                duration=time.perf_counter() - started,
-                error=error,
-                fault=fault,
-            )
+        return JournalEntry(
+            method=request.method,
+            path=request.path,
+            query_string=request.query_string.decode("latin-1"),
+            headers=tuple(request.headers.items()),
+            body=request.get_data(),
+            status=None if pending else (status if response is None else response.status_code),
+            matched=pending or not unmatched,
+            expectation=request.environ.get(_EXPECTATION),
+            started=started_wall,
+            duration=time.perf_counter() - started,
+            error=error,
+            fault=fault,
+            pending=pending,
         )
 
     @property
@@ -303,7 +313,6 @@ class MockService(HTTPServer):
         self._forget_requests()
 
     def _forget_requests(self) -> None:
-        self._generation += 1
         self._release.set()  # the test is over: free its stalled and delayed connections
         self._release = threading.Event()
         self.journal.clear()

@@ -95,17 +95,6 @@ def chat_completion_chunks(
     ]
 
 
-def sse_body(chunks: Sequence[Mapping[str, Any]]) -> str:
-    """An OpenAI-style SSE body: one ``data: {json}`` event per chunk, then ``data: [DONE]``."""
-    events = [f"data: {json.dumps(chunk)}\n\n" for chunk in chunks]
-    return "".join(events) + "data: [DONE]\n\n"
-
-
-def chat_stream(pieces: Sequence[str]) -> str:
-    """The SSE body of a streamed chat completion whose deltas are ``pieces``."""
-    return sse_body(chat_completion_chunks(pieces))
-
-
 def embeddings(vector: Sequence[float], *, encoding_format: str = "base64") -> dict[str, Any]:
     """An embeddings answer. The openai SDK asks for ``base64`` (little-endian float32) by default."""
     if encoding_format == "base64":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from harness import App, MockService
+from harness import App, MockService, faults
 
 from . import azure_responses
 from .downstreams import (
@@ -138,8 +138,9 @@ def test_streamed_answer(app: App, services: Services) -> None:
     pieces = ["Meals are reimbursed", " up to 40 EUR", " per day", " [doc1]."]
     assert "".join(pieces) == ANSWER
     prime_retrieval(services)
-    expect_chat(services["openai"]).respond_with_data(
-        azure_responses.chat_stream(pieces), content_type="text/event-stream"
+    # The chunks Azure sends, one SSE event each, then OpenAI's "data: [DONE]" terminator.
+    expect_chat(services["openai"]).respond_with_sse(
+        [*azure_responses.chat_completion_chunks(pieces), faults.DONE]
     )
 
     response = requests.post(app.url_for("/api/conversation"), json=conversation(stream=True), timeout=10)

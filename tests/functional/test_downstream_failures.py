@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,9 +9,8 @@ from typing import Any
 
 import pytest
 import requests
-from werkzeug.wrappers import Request, Response
 
-from harness import App, MockService
+from harness import App, MockService, faults
 
 from . import azure_responses
 from .downstreams import (
@@ -158,31 +155,12 @@ def test_chat_throttled_is_a_503_without_retry(app: App, services: Services) -> 
 
 def test_chat_slower_than_the_timeout_is_a_504(app: App, services: Services) -> None:
     prime_retrieval(services)
-    entered, release = threading.Event(), threading.Event()
-
-    def answer_late(request: Request) -> Response:
-        # Held until the test releases it (at the latest after 5 s), far beyond DOWNSTREAM_TIMEOUT.
-        entered.set()
-        release.wait(timeout=5)
-        return Response(
-            json.dumps(azure_responses.chat_completion("too late")),
-            content_type="application/json",
-        )
-
-    expect_chat(services["openai"]).respond_with_handler(answer_late)
+    # Never answers; harness releases the connection when the test ends.
+    expect_chat(services["openai"]).respond_with_fault(faults.hang())
 
     started = time.monotonic()
-    try:
-        response = post_conversation(app)
-    finally:
-        elapsed = time.monotonic() - started
-        release.set()  # frees the mock's thread now rather than after 5 s
-        # The journal records a request once its handler returns: wait for that, so the entry lands in
-        # this test rather than in whichever test runs next.
-        deadline = time.monotonic() + 2
-        while entered.is_set() and not requests_to(services["openai"], CHAT_PATH):
-            assert time.monotonic() < deadline, "the released mock handler did not finish"
-            time.sleep(0.01)
+    response = post_conversation(app)
+    elapsed = time.monotonic() - started
 
     assert response.status_code == 504, response.text
     assert response.json()["error"] == {

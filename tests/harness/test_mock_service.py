@@ -14,6 +14,7 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
+from harness import faults
 from harness.mocks import MockService
 
 #: Generous bound for anything that should be (nearly) instant; never a tight timing assertion.
@@ -413,3 +414,37 @@ def test_a_request_still_in_flight_at_the_end_of_a_test_stays_out_of_the_next_te
     assert [response.text for response in responses] == ["late"]
     assert service.requests == []
     assert service.log == []
+
+
+def test_requests_answered_by_a_fault_count_for_assert_request_made(service):
+    service.expect_request("/reset").respond_with_fault(faults.reset())
+    with pytest.raises(requests.ConnectionError):
+        get(service, "/reset")
+
+    service.assert_request_made(service.create_matcher("/reset"), count=1)
+    assert [entry.fault for entry in service.requests] == ["connection reset"]
+
+
+def test_a_request_still_being_answered_is_in_the_journal_as_pending(service):
+    release = threading.Event()
+
+    def slow(request: Request) -> Response:
+        release.wait(DEADLINE)
+        return Response("done")
+
+    service.expect_request("/slow").respond_with_handler(slow)
+    service.begin_test()
+    client = threading.Thread(target=lambda: get(service, "/slow"))
+    client.start()
+    try:
+        wait_for(lambda: len(service.requests) == 1, "the request to be journaled on arrival")
+        [entry] = service.requests
+        assert entry.pending
+        assert entry.path == "/slow"
+        assert "still being answered" in service.describe_requests()
+        assert service.unmatched_requests() == []  # not known yet: never counted as unmatched
+    finally:
+        release.set()
+        client.join(DEADLINE)
+    wait_for(lambda: not service.requests[0].pending, "the entry to be completed")
+    assert service.requests[0].status == 200

@@ -1,0 +1,243 @@
+"""Network faults between the app and its downstreams: resets, hangs, broken bodies, throttling, streams.
+
+Every fault comes from ``harness.faults``; the app is observed only through its HTTP API and the mocks'
+journals. A hang or stall is released by harness when the test ends, so no test cleans up after one.
+Each timeout costs DOWNSTREAM_TIMEOUT (2 s): there is one test per distinct timeout behaviour. The plain
+(non-streamed) chat hang is ``test_downstream_failures.py::test_chat_slower_than_the_timeout_is_a_504``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from harness import App, MockService, faults
+
+from . import azure_responses
+from .downstreams import (
+    ANSWER,
+    CHAT_PATH,
+    CITATIONS,
+    DOWNSTREAM_TIMEOUT,
+    SAFETY_PATH,
+    SEARCH_PATH,
+    conversation,
+    expect_chat,
+    expect_safety,
+    expect_search,
+    prime_retrieval,
+    requests_to,
+    single_request,
+)
+
+pytestmark = pytest.mark.usefixtures("content_safety_all_clear")
+
+Services = dict[str, MockService]
+
+# A timeout must not fire early (the lower bound is the behaviour), and must fire: the upper bound is
+# generous so a busy machine cannot fail the test.
+TIMEOUT_FLOOR = DOWNSTREAM_TIMEOUT - 0.1
+TIMEOUT_CEILING = DOWNSTREAM_TIMEOUT + 3.0
+
+PIECES = ["Meals are reimbursed", " up to 40 EUR", " per day", " [doc1]."]
+# chat_completion_chunks() starts like Azure does: a prompt-filter chunk without choices and a role-only
+# delta; the content deltas follow.
+LEADING_CHUNKS = 2
+DELIVERED = 2  # content deltas sent before a stream breaks
+
+
+def post_conversation(app: App, **extra: Any) -> tuple[requests.Response, float]:
+    """POST a one-question conversation; the response (body read in full) and the seconds it took."""
+    started = time.monotonic()
+    response = requests.post(app.url_for("/api/conversation"), json=conversation(**extra), timeout=10)
+    return response, time.monotonic() - started
+
+
+def json_error(response: requests.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    error: dict[str, Any] = response.json()["error"]
+    return error
+
+
+def expect_broken_stream(openai: MockService, then: faults.Marker) -> None:
+    """A streamed completion that sends the leading chunks and DELIVERED deltas, then ``then``."""
+    expect_chat(openai).respond_with_sse(
+        azure_responses.chat_completion_chunks(PIECES), after_events=LEADING_CHUNKS + DELIVERED, then=then
+    )
+
+
+def assert_stream_ends_with_error(response: requests.Response, code: str) -> dict[str, Any]:
+    """The app's stream: citations, the deltas that got through, one ``event: error``; no ``done``."""
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    events = azure_responses.parse_sse(response.text)
+    assert [event.data["type"] for event in events] == ["citations", *["delta"] * DELIVERED, "error"]
+    assert events[0].data == {"type": "citations", "citations": CITATIONS}
+    assert [event.data["content"] for event in events[1:-1]] == PIECES[:DELIVERED]
+    assert all(event.event is None for event in events[:-1])
+    last = events[-1]
+    assert last.event == "error"
+    error: dict[str, Any] = last.data["error"]
+    assert error["code"] == code
+    assert error["service"] == "openai"
+    return error
+
+
+# -- broken connections and bodies: 502 at once, no retry -------------------------------------------------
+
+BROKEN_CHAT = {
+    "reset": (faults.reset(), "the connection to Azure OpenAI broke"),
+    "empty-response": (faults.empty_response(), "Azure OpenAI sent a broken response"),
+    "malformed-chunk": (faults.malformed_chunk(), "Azure OpenAI sent a broken response"),
+    "truncated-body": (
+        faults.truncate(azure_responses.chat_completion(ANSWER), at=100),
+        "Azure OpenAI sent a broken response",
+    ),
+}
+
+
+@pytest.mark.parametrize(("fault", "explanation"), BROKEN_CHAT.values(), ids=BROKEN_CHAT.keys())
+def test_broken_chat_connection_is_a_502_naming_openai(
+    app: App, services: Services, fault: faults.Fault, explanation: str
+) -> None:
+    prime_retrieval(services)
+    expect_chat(services["openai"]).respond_with_fault(fault)
+
+    response, elapsed = post_conversation(app)
+
+    error = json_error(response, 502)
+    assert error["code"] == "downstream_error"
+    assert error["service"] == "openai"
+    assert error["status"] is None  # no complete HTTP answer to report
+    assert error["message"].startswith(explanation)  # reached, but broken: never "cannot reach"
+    assert elapsed < DOWNSTREAM_TIMEOUT  # a broken connection is reported at once, not after a timeout
+    chat = single_request(services["openai"], CHAT_PATH)  # AZURE_OPENAI_MAX_RETRIES=0: no retry
+    assert chat.fault == fault.description
+
+
+def test_search_reset_is_a_502_naming_search_and_the_model_is_not_asked(app: App, services: Services) -> None:
+    prime_retrieval(services)
+    expect_chat(services["openai"]).respond_with_json(azure_responses.chat_completion(ANSWER))
+    # oneshot: matched before the healthy search answer.
+    expect_search(services["search"], oneshot=True).respond_with_fault(faults.reset())
+
+    response, _ = post_conversation(app)
+
+    error = json_error(response, 502)
+    assert error["code"] == "downstream_error"
+    assert error["service"] == "search"
+    assert error["status"] is None
+    single_request(services["search"], SEARCH_PATH)
+    assert requests_to(services["openai"], CHAT_PATH) == []
+
+
+# -- hangs: 504 once DOWNSTREAM_TIMEOUT has passed, not before ---------------------------------------------
+
+
+def test_content_safety_hang_is_a_504_naming_contentsafety(app: App, services: Services) -> None:
+    prime_retrieval(services)
+    expect_chat(services["openai"]).respond_with_json(azure_responses.chat_completion(ANSWER))
+    # oneshot: matched before the session's "all clear" baseline.
+    expect_safety(services["contentsafety"], oneshot=True).respond_with_fault(faults.hang())
+
+    response, elapsed = post_conversation(app)
+
+    error = json_error(response, 504)
+    assert error == {
+        "code": "downstream_timeout",
+        "service": "contentsafety",
+        "message": "contentsafety did not answer within DOWNSTREAM_TIMEOUT",
+    }
+    assert TIMEOUT_FLOOR <= elapsed < TIMEOUT_CEILING
+    single_request(services["contentsafety"], SAFETY_PATH)
+    assert services["search"].requests == []
+    assert services["openai"].requests == []
+
+
+def test_streamed_chat_that_never_answers_is_a_json_504(app: App, services: Services) -> None:
+    """No status line yet when the timeout fires, so the client gets a JSON error, not a broken stream."""
+    prime_retrieval(services)
+    expect_chat(services["openai"]).respond_with_fault(faults.hang())
+
+    response, elapsed = post_conversation(app, stream=True)
+
+    error = json_error(response, 504)
+    assert error == {
+        "code": "downstream_timeout",
+        "service": "openai",
+        "message": "Azure OpenAI did not answer within DOWNSTREAM_TIMEOUT",
+    }
+    assert TIMEOUT_FLOOR <= elapsed < TIMEOUT_CEILING
+    single_request(services["openai"], CHAT_PATH)
+
+
+# -- streams that break midway: the deltas that got through, then one clean error event --------------------
+
+
+def test_stream_reset_midway_ends_with_an_error_event(app: App, services: Services) -> None:
+    prime_retrieval(services)
+    expect_broken_stream(services["openai"], faults.RESET)
+
+    response, elapsed = post_conversation(app, stream=True)
+
+    error = assert_stream_ends_with_error(response, "downstream_error")
+    assert error["status"] is None
+    assert elapsed < DOWNSTREAM_TIMEOUT  # the response completes at the reset, it does not wait for a timeout
+    single_request(services["openai"], CHAT_PATH)
+
+
+def test_stream_stalled_midway_ends_with_a_timeout_event(app: App, services: Services) -> None:
+    prime_retrieval(services)
+    expect_broken_stream(services["openai"], faults.STALL)
+
+    response, elapsed = post_conversation(app, stream=True)
+
+    error = assert_stream_ends_with_error(response, "downstream_timeout")
+    assert error["message"] == "Azure OpenAI did not answer within DOWNSTREAM_TIMEOUT"
+    assert TIMEOUT_FLOOR <= elapsed < TIMEOUT_CEILING
+    single_request(services["openai"], CHAT_PATH)
+
+
+# -- throttling with the SDK's retries on (AZURE_OPENAI_MAX_RETRIES=2) --------------------------------------
+
+RETRY_AFTER = 0.05
+
+
+@pytest.mark.harness_profile("retrying")
+class TestRetrying:
+    def test_throttled_twice_then_answered(self, app: App, services: Services) -> None:
+        prime_retrieval(services)
+        expect_chat(services["openai"]).respond_with_fault(
+            faults.fail_times(
+                2, faults.throttle(retry_after=RETRY_AFTER), then=azure_responses.chat_completion(ANSWER)
+            )
+        )
+
+        response, _ = post_conversation(app)
+
+        assert response.status_code == 200, response.text
+        assert response.json() == {"answer": ANSWER, "citations": CITATIONS}
+        calls = requests_to(services["openai"], CHAT_PATH)
+        assert [call.status for call in calls] == [429, 429, 200]
+        # Each retry waited at least the retry-after-ms the 429 asked for.
+        gaps = [later.started - earlier.started for earlier, later in itertools.pairwise(calls)]
+        assert all(gap >= RETRY_AFTER - 0.001 for gap in gaps), gaps
+
+    def test_throttled_on_every_attempt_is_a_503_after_three_calls(
+        self, app: App, services: Services
+    ) -> None:
+        prime_retrieval(services)
+        expect_chat(services["openai"]).respond_with_fault(faults.throttle(retry_after=RETRY_AFTER))
+
+        response, _ = post_conversation(app)
+
+        error = json_error(response, 503)
+        assert error["code"] == "downstream_throttled"
+        assert error["service"] == "openai"
+        calls = requests_to(services["openai"], CHAT_PATH)
+        assert [call.status for call in calls] == [429, 429, 429]  # the first attempt and 2 retries
