@@ -39,6 +39,7 @@ SHUTDOWN_POLL_SECONDS = 0.01
 
 _UNMATCHED = "harness.unmatched"
 _EXPECTATION = "harness.expectation"
+_FAULT = "harness.fault"
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -63,6 +64,8 @@ class _TrackedRequestHandler(RequestHandler):
 
     def respond(self, request: Request) -> Response:
         request.environ[_EXPECTATION] = repr(self.matcher)
+        if isinstance(self.request_handler, Fault):  # e.g. throttle(): answered with a response
+            request.environ[_FAULT] = self.request_handler.description
         return super().respond(request)
 
     def respond_with_fault(self, fault: Fault) -> None:
@@ -240,7 +243,8 @@ class MockService(HTTPServer):
             entry = self._entry(request, started_wall, started, error=f"{type(error).__name__}: {error}")
             self._complete(token, request, entry, _stand_in(500, entry.error))
             raise
-        entry = self._entry(request, started_wall, started, response=response)
+        fault = request.environ.get(_FAULT)
+        entry = self._entry(request, started_wall, started, response=response, fault=fault)
         self._complete(token, request, entry, response)
         return response
 
