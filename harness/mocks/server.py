@@ -146,6 +146,12 @@ class MockService(HTTPServer):
                 f"mock service {self.name!r} could not listen on {self.host}:{self.port}: {error}"
             ) from None
         self.port = self.server.port
+        if self.ssl_context is not None:
+            # werkzeug wraps the listening socket, so by default the TLS handshake runs inside
+            # accept(), in the one serving thread: a client that connects and never handshakes
+            # would block every other connection (and stop()). Deferred, the handshake happens on
+            # the first read, in that connection's own thread.
+            self.server.socket.do_handshake_on_connect = False  # type: ignore[attr-defined]
         self.server_thread = threading.Thread(
             target=self.thread_target, name=f"harness-mock-{self.name}", daemon=True
         )

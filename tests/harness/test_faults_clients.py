@@ -14,6 +14,7 @@ sees the reset.
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -429,3 +430,13 @@ def test_requests_reading_small_pieces_gets_the_bytes_before_a_mid_body_reset(se
             pieces.extend(response.iter_content(chunk_size=1))
     assert b"".join(pieces) == BODY[:40]
     assert ConnectionResetError in [type(error) for error in chain(raised.value)]
+
+
+def test_a_client_that_never_starts_the_tls_handshake_blocks_no_one(tls_service, trust):
+    tls_service.expect_request("/ok").respond_with_data("ok")
+    idle = socket.create_connection(("127.0.0.1", tls_service.port))  # connects, never handshakes
+    try:
+        response = requests.get(f"{tls_service.url}/ok", verify=str(trust.ca_file), timeout=5)
+        assert response.text == "ok"
+    finally:
+        idle.close()
