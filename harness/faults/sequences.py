@@ -12,7 +12,7 @@ from harness.faults.base import Fault, Responder, ResponseLike, as_responder, re
 
 
 def _describe(value: object) -> str:
-    return str(getattr(value, "description", None) or type(value).__name__)
+    return str(getattr(value, "description", None) or "response")
 
 
 class _Sequence(Fault):

@@ -78,7 +78,11 @@ class _Delay(Fault):
         seconds = self.seconds.sample() if isinstance(self.seconds, Distribution) else self.seconds
         if wire.release_event(request).wait(min(seconds, wire.MAX_STALL_SECONDS)):
             return wire.take_over(request, f"{self.description} (released at test end)", [wire.Close()])
-        return self.inner(request)
+        try:
+            return self.inner(request)
+        except wire.WireTakeover as takeover:  # journal the whole story: "delay 0.5 s, then reset"
+            takeover.plan.description = self.description
+            raise
 
 
 def delay(seconds: float | Distribution, response: ResponseLike | None = None) -> Fault:

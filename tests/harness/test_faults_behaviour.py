@@ -298,7 +298,7 @@ def test_delay_then_a_fault(service: MockService) -> None:
     with pytest.raises(requests.ConnectionError, match="Connection reset by peer"):
         get(service, "/late")
     assert time.monotonic() - started >= 0.2
-    assert [entry.fault for entry in service.requests] == ["connection reset"]  # journaled as the fault
+    assert [entry.fault for entry in service.requests] == ["delay 0.2 s, then connection reset"]
 
 
 def test_delay_drawn_from_a_distribution(service: MockService) -> None:
