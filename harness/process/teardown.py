@@ -16,7 +16,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,12 +23,11 @@ from dataclasses import dataclass, field
 import psutil
 
 from harness.appenv.app_env import APP_MARKER_VARIABLE, MARKER_VARIABLE
+from harness.process import procscan
 from harness.process.waiting import wait_for_exit
 
 #: How long SIGKILLed processes get to disappear before they are reported as survivors.
 KILL_WAIT_SECONDS = 5.0
-
-_LINUX = sys.platform.startswith("linux")
 
 
 @dataclass(frozen=True)
@@ -50,26 +48,14 @@ class _Entry:
 
 def _process_table() -> dict[int, _Entry]:
     """Parent and group of every live, non-zombie process except this one."""
-    me = os.getpid()
+    if procscan.LINUX:
+        return {pid: _Entry(ppid, pgrp) for pid, (ppid, pgrp) in procscan.process_table().items()}
+    me = os.getpid()  # pragma: no cover - non-Linux
     table: dict[int, _Entry] = {}
-    if not _LINUX:  # pragma: no cover - non-Linux
-        for process in psutil.process_iter(["pid", "ppid", "status"]):
-            with contextlib.suppress(psutil.Error, OSError):
-                if process.pid != me and process.info["status"] != psutil.STATUS_ZOMBIE:
-                    table[process.pid] = _Entry(process.info["ppid"], os.getpgid(process.pid))
-        return table
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == me:
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as handle:
-                stat = handle.read()
-            # Fields after the parenthesised command name: state ppid pgrp ...
-            state, ppid, pgrp = stat[stat.rindex(b")") + 2 :].split(b" ", 3)[:3]
-        except (OSError, ValueError):
-            continue
-        if state not in (b"Z", b"X"):
-            table[int(name)] = _Entry(int(ppid), int(pgrp))
+    for process in psutil.process_iter(["pid", "ppid", "status"]):
+        with contextlib.suppress(psutil.Error, OSError):
+            if process.pid != me and process.info["status"] != psutil.STATUS_ZOMBIE:
+                table[process.pid] = _Entry(process.info["ppid"], os.getpgid(process.pid))
     return table
 
 
@@ -97,20 +83,13 @@ def processes_with_marker(marker: str, variable: str = MARKER_VARIABLE) -> set[i
 
     The default variable is the run marker, so this finds every process of one run.
     """
-    needle = f"{variable}={marker}".encode()
-    found: set[int] = set()
+    if procscan.LINUX:
+        return procscan.pids_with_variable(variable, marker)
+    found: set[int] = set()  # pragma: no cover - non-Linux
     for pid in _process_table():
-        if _LINUX:
-            try:
-                with open(f"/proc/{pid}/environ", "rb") as handle:
-                    if needle in handle.read().split(b"\0"):
-                        found.add(pid)
-            except OSError:
-                continue
-        else:  # pragma: no cover - non-Linux
-            with contextlib.suppress(psutil.Error):
-                if psutil.Process(pid).environ().get(variable) == marker:
-                    found.add(pid)
+        with contextlib.suppress(psutil.Error):
+            if psutil.Process(pid).environ().get(variable) == marker:
+                found.add(pid)
     return found
 
 
