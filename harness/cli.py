@@ -1,0 +1,231 @@
+"""``harness``: the command line front.
+
+    harness up [--profile P]     start the mocks and the app, show where they are, follow the log
+    harness env [--profile P]    print the environment the app would get (secrets masked)
+    harness check                validate the configuration and explain each problem
+
+Like the pytest plugin, it is a thin front over :class:`harness.Harness`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from types import FrameType
+from typing import TextIO
+
+from harness.app import App, describe_exit
+from harness.appenv import SCRUBBED, build_app_env
+from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config, templating
+from harness.errors import ConfigError, HarnessError
+from harness.orchestrator import Harness
+from harness.process.launch import render_command, resolve_executable
+from harness.secrets import mask_env
+
+#: Startup slower than this gets a live status line.
+STATUS_AFTER_SECONDS = 2.0
+
+
+def _load(args: argparse.Namespace) -> HarnessConfig:
+    return load_config(args.config)
+
+
+def _profiles(config: HarnessConfig) -> list[str]:
+    return [DEFAULT_PROFILE, *config.profiles]
+
+
+# -- check ------------------------------------------------------------------------------------------
+
+
+def check(args: argparse.Namespace, out: TextIO) -> int:
+    """Validate the configuration; for each profile, check its command and working directory."""
+    config = _load(args)
+    problems: list[str] = []
+    out.write(f"{config.source}: [tool.harness] is valid\n")
+    out.write(f"  services: {', '.join(config.services) or '(none)'}\n")
+    for profile in _profiles(config):
+        settings = config.app_settings(profile)
+        placeholders = {
+            "port": "<port>",
+            "host": settings.host,
+            "python": sys.executable,
+            "root": str(config.root),
+            "env_file": "<env file>",
+        }
+        argv = render_command(settings.command, placeholders)
+        status = "ok"
+        try:
+            resolve_executable(argv, settings.cwd, os.environ, f"command of profile {profile!r}")
+        except HarnessError as error:
+            status = "PROBLEM"
+            problems.append(str(error))
+        if not settings.cwd.is_dir():
+            status = "PROBLEM"
+            problems.append(f"profile {profile!r}: cwd {settings.cwd} does not exist; fix: correct `cwd`")
+        out.write(
+            f"  profile {profile}: {status}\n"
+            f"    command: {shlex.join(argv)}\n    cwd: {settings.cwd}\n    health: GET {settings.health}\n"
+        )
+    for problem in problems:
+        out.write(f"problem: {problem}\n")
+    return 1 if problems else 0
+
+
+# -- env --------------------------------------------------------------------------------------------
+
+
+def environment(config: HarnessConfig, profile: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(what harness sets, the complete environment) the app of ``profile`` would get.
+
+    Ports are only chosen at start, so service URLs and the app's port appear as placeholders.
+    """
+    settings = config.app_settings(profile)
+    values = {"root": str(config.root), "app.port": "<app port>", "app.host": settings.host}
+    values["app.url"] = f"http://{settings.host}:<app port>"
+    for name in config.services:
+        values[f"services.{name}.url"] = f"http://127.0.0.1:<{name} port>"
+        values[f"services.{name}.host"] = "127.0.0.1"
+        values[f"services.{name}.port"] = f"<{name} port>"
+    rendered = {k: None if v is None else templating.render(v, values) for k, v in settings.env.items()}
+    if settings.port_env:
+        rendered[settings.port_env] = "<app port>"
+    complete = build_app_env(os.environ, rendered, env_file=str(config.env_file), marker="<run marker>")
+    own = {
+        k: v
+        for k, v in complete.items()
+        if k in rendered or k.startswith(("HARNESS_", "NO_PROXY", "no_proxy"))
+    }
+    return own, complete
+
+
+def env(args: argparse.Namespace, out: TextIO) -> int:
+    config = _load(args)
+    own, complete = environment(config, args.profile)
+    shown = mask_env(complete if args.all else own)
+    out.write(f"# the environment of the app (profile {args.profile}), secrets masked\n")
+    for name in sorted(shown):
+        out.write(f"{name}={shown[name]}\n")
+    removed = sorted(name for name in SCRUBBED if name in os.environ and name not in complete)
+    if removed:
+        out.write(f"# removed from the inherited environment: {', '.join(removed)}\n")
+    return 0
+
+
+# -- up ---------------------------------------------------------------------------------------------
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _status_line(out: TextIO, started: float, done: threading.Event) -> None:
+    """A live line while a slow app starts (only after STATUS_AFTER_SECONDS)."""
+    if done.wait(STATUS_AFTER_SECONDS):
+        return
+    while not done.wait(0.25):
+        out.write(f"\rharness: waiting for the app to become ready ... {time.monotonic() - started:5.1f} s")
+        out.flush()
+    out.write("\r" + " " * 70 + "\r")
+
+
+def _table(rows: Sequence[tuple[str, str]]) -> str:
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"  {label.ljust(width)}  {value}" for label, value in rows)
+
+
+def up(args: argparse.Namespace, out: TextIO) -> int:
+    config = _load(args)
+    harness = Harness(config, args.profile, keep_env=args.keep_env)
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    started = time.monotonic()
+    done = threading.Event()
+    status = threading.Thread(target=_status_line, args=(out, started, done), daemon=True)
+    try:
+        harness.start_services()
+        status.start()
+        try:
+            app = harness.app_for(args.profile)
+        finally:
+            done.set()
+            status.join()
+        rows = [(f"service {name}", service.url) for name, service in harness.services.items()]
+        rows += [
+            (f"app ({app.profile})", f"{app.url}   pid {app.pid}, ready in {app.startup_seconds:.2f} s"),
+            ("env file", str(app.env_file)),
+            ("log", str(app.log_path)),
+        ]
+        out.write(f"harness: up -- Ctrl-C to stop\n{_table(rows)}\n--- the app's log follows ---\n")
+        out.flush()
+        return _follow(app, out)
+    except _Stop as stop:
+        out.write(f"\nharness: {stop} received, stopping\n")
+        return 0
+    finally:
+        done.set()
+        t = time.monotonic()
+        harness.stop()
+        out.write(f"harness: stopped everything in {time.monotonic() - t:.2f} s\n")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _follow(app: App, out: TextIO) -> int:
+    offset = app.log_start
+    while True:
+        text = app.log_since(offset)
+        if text:
+            out.write(text)
+            out.flush()
+            offset = app.log_size()
+        if not app.is_alive():
+            code = app.exit_code
+            out.write(f"harness: the app exited ({describe_exit(code if code is not None else 0)})\n")
+            return 1
+        time.sleep(0.1)  # a person is reading: a tenth of a second is immediate enough
+
+
+# -- main -------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--config", metavar="PATH", help="pyproject.toml with [tool.harness] (default: nearest)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    up_parser = commands.add_parser("up", help="start the mocks and the app, follow its log; Ctrl-C stops")
+    up_parser.add_argument("--profile", default=DEFAULT_PROFILE)
+    up_parser.add_argument("--keep-env", action="store_true", help="keep the env file after stopping")
+    env_parser = commands.add_parser("env", help="print the environment the app would get, secrets masked")
+    env_parser.add_argument("--profile", default=DEFAULT_PROFILE)
+    env_parser.add_argument("--all", action="store_true", help="also the inherited variables")
+    commands.add_parser("check", help="validate the configuration and explain each problem")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    stream = out or sys.stdout
+    handlers = {"up": up, "env": env, "check": check}
+    try:
+        return handlers[args.command](args, stream)
+    except ConfigError as error:
+        stream.write(f"harness: {error}\n")
+        return 1
+    except HarnessError as error:
+        stream.write(f"harness: {error}\n")
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
