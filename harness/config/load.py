@@ -29,8 +29,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SERVICE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# \Z, not $: "$" also matches before a trailing newline, which would let "NAME\n" through.
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_SERVICE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
+#: Longest accepted timeout: a day. Much larger values overflow socket and select timeouts later.
+MAX_SECONDS = 86400.0
+_NUL = "\x00"
 
 APP_KEYS = (
     "command",
@@ -79,7 +83,7 @@ def find_config(start: Path) -> Path:
             looked.append(str(candidate))
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as error:
                 # Never skip it silently: it may hold the [tool.harness] the user meant, and a
                 # pyproject further up would then be used without a word.
                 problem = f"cannot be read as TOML ({error}); fix the file or pass --harness-config"
@@ -114,6 +118,8 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(str(source), [f"not valid TOML: {error}"]) from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays and inline tables
+        raise ConfigError(str(source), ["not valid TOML: arrays or tables nested too deeply"]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(str(source), [f"cannot be read: {error}"]) from None
     tool = data.get("tool")
@@ -159,15 +165,18 @@ class _Validator:
     # -- value checkers: each returns a clean value, or None after recording a problem ------------
 
     def string(self, key: str, value: object, *, allow_empty: bool = False) -> str | None:
+        if isinstance(value, str) and _NUL in value:
+            self.problems.append(f"{key}: contains a NUL character, which no path or host name can hold")
+            return None
         if isinstance(value, str) and (allow_empty or value.strip()):
             return value
         self.problem(key, "a string" if allow_empty else "a non-empty string", value)
         return None
 
     def seconds(self, key: str, value: object) -> float | None:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= MAX_SECONDS:
             return float(value)
-        self.problem(key, "a positive number of seconds", value)
+        self.problem(key, f"a positive number of seconds (at most {MAX_SECONDS:g})", value)
         return None
 
     def port(self, key: str, value: object) -> int | None:
@@ -195,14 +204,18 @@ class _Validator:
         if not parts:
             self.problem(key, "a command as a non-empty array of strings or a string", value)
             return None
+        if any(_NUL in part for part in parts):
+            self.problems.append(f"{key}: contains a NUL character, which no command line can hold")
+            return None
         for part in parts:
             self.template(key, part, COMMAND_FIELDS)
         return tuple(parts)
 
     def health(self, key: str, value: object) -> str | None:
-        if isinstance(value, str) and value.startswith("/"):
+        # A space or control character would make every probe an invalid request line.
+        if isinstance(value, str) and value.startswith("/") and value.isprintable() and " " not in value:
             return value
-        self.problem(key, "a path starting with '/', such as \"/health\"", value)
+        self.problem(key, "a path starting with '/' without spaces, such as \"/health\"", value)
         return None
 
     def on_crash(self, key: str, value: object) -> str | None:
@@ -349,6 +362,10 @@ class _Validator:
         where = f"tool.harness.profiles.{name}"
         if not isinstance(name, str) or not name or name == DEFAULT_PROFILE:
             self.problems.append(f"{where}: a profile needs a name other than '{DEFAULT_PROFILE}'")
+            return None
+        if any(char in name for char in ("/", "\\", _NUL)):
+            # The profile's env file and log are named after it.
+            self.problems.append(f"{where}: a profile name becomes part of file names: no '/', '\\' or NUL")
             return None
         if not isinstance(body, dict):
             self.problem(where, "a table", body)

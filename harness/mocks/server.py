@@ -232,6 +232,10 @@ class MockService(HTTPServer):
         return response
 
     def application(self, request: Request) -> Response:
+        # werkzeug's Request and its environ refer to each other ("werkzeug.request", read only by
+        # its debugger): with that cycle a request and its body (50 MB, say) outlive the journal
+        # and the log until a full garbage collection; without it they go when those forget them.
+        request.environ.pop("werkzeug.request", None)
         request.environ[wire.RELEASE_KEY] = self._release
         started_wall = time.time()
         started = time.perf_counter()

@@ -125,6 +125,20 @@ def test_missing_command():
             id="health-no-slash",
         ),
         pytest.param(
+            {"health": "/api/health check"},
+            "tool.harness.health",
+            "a path starting with '/' without spaces",
+            "'/api/health check' (string)",
+            id="health-with-space",
+        ),
+        pytest.param(
+            {"health": "/health\n"},
+            "tool.harness.health",
+            "a path starting with '/' without spaces",
+            "'/health\\n' (string)",
+            id="health-with-newline",
+        ),
+        pytest.param(
             {"port_env": "1PORT"},
             "tool.harness.port_env",
             "an environment variable name",

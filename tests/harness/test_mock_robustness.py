@@ -1,0 +1,431 @@
+"""Mock server robustness: malformed HTTP, a 50 MB request body, a client that disconnects
+mid-request, and 1,000 concurrent connections (bounded in time) never stop a service from answering
+the next request.
+
+After each abuse the same :class:`MockService` answers a normal expectation with 200, promptly (a
+generous deadline, never a tight timing assertion), and its serving thread is still alive. Loopback
+only, bounded counts; every server is stopped by the fixture, which also proves ``stop()`` returns
+promptly whatever clients are still connected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import gc
+import http.client
+import random
+import resource
+import selectors
+import socket
+import struct
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+from werkzeug.wrappers import Request, Response
+
+from harness.mocks import MockService
+
+#: Generous bound for anything that should be (nearly) instant.
+DEADLINE = 10.0
+
+#: The expectation every test checks the service with after the abuse.
+NEXT = "/next"
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def service() -> Iterator[MockService]:
+    mock = MockService("robust")
+    mock.start()
+    mock.expect_request(NEXT).respond_with_data("fine")
+    try:
+        yield mock
+    finally:
+        started = time.monotonic()
+        mock.stop()
+        # stop() must not wait for clients that are still connected or half-way through a request.
+        assert time.monotonic() - started < DEADLINE
+        assert not mock.is_running()
+
+
+def assert_answers_next(service: MockService) -> None:
+    """The service answers a normal request with 200 (and journals it), and still serves."""
+    assert service.is_running()
+    assert service.server_thread is not None
+    assert service.server_thread.is_alive()
+    started = time.monotonic()
+    response = requests.get(service.url + NEXT, timeout=DEADLINE)
+    assert response.status_code == 200, response.text
+    assert response.text == "fine"
+    assert time.monotonic() - started < DEADLINE
+    last = service.requests[-1]
+    assert (last.method, last.path, last.status) == ("GET", NEXT, 200)
+
+
+def connect(service: MockService) -> socket.socket:
+    return socket.create_connection((service.host, service.port), timeout=DEADLINE)
+
+
+def reset(sock: socket.socket) -> None:
+    """Close with a TCP RST instead of a FIN (SO_LINGER with a zero timeout)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def read_all(sock: socket.socket) -> bytes:
+    """Whatever the server sends until it closes (or resets) the connection, bounded in time."""
+    received = b""
+    deadline = time.monotonic() + DEADLINE
+    with contextlib.suppress(ConnectionError):
+        while time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    return received
+
+
+# -- malformed HTTP -------------------------------------------------------------------------------------
+
+_JUNK = random.Random(20240611).randbytes(4096)
+
+MALFORMED = {
+    "garbage request line": b"GARBAGE\r\n\r\n",
+    "method only": b"GET\r\n\r\n",
+    "four words": b"GET / HTTP/1.1 extra\r\n\r\n",
+    "unknown version": b"GET / HTTP/9.9\r\n\r\n",
+    "version junk": b"GET / HTTQ/1.1\r\n\r\n",
+    "lowercase method": b"get / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "unknown method": b"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n",
+    "http/0.9": b"GET /next\r\n",
+    "header without colon": b"GET / HTTP/1.1\r\nHost: x\r\nThis is no header\r\n\r\n",
+    "header name with space": b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n",
+    "continuation line first": b"GET / HTTP/1.1\r\n folded: v\r\nHost: x\r\n\r\n",
+    "bare LF line ends": b"GET / HTTP/1.1\nHost: x\n\n",
+    "bare CR line ends": b"GET / HTTP/1.1\rHost: x\r\r",
+    "NUL and 8-bit in target": b"GET /\x00\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+    "8-bit header value": b"GET / HTTP/1.1\r\nHost: x\r\nX-Bytes: \xff\xfe\x00\x80\r\n\r\n",
+    "huge header (1 MB)": b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n",
+    "long request line (200 KB)": b"GET /" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "thousands of headers": b"GET / HTTP/1.1\r\n"
+    + b"".join(b"X-%d: v\r\n" % i for i in range(5000))
+    + b"\r\n",
+    "negative content-length": b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\nabc",
+    "non-numeric content-length": b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\nabc",
+    "two content-lengths": b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 9\r\n\r\nabc",
+    "bad chunk size": (
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+    ),
+    "unknown transfer-encoding": b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: zip\r\n\r\nabc",
+    "truncated request line": b"GET /next HT",
+    "truncated headers": b"GET /next HTTP/1.1\r\nHost: x\r\nX-Half: ",
+    "binary junk": _JUNK,
+    "TLS client hello": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + _JUNK[:500],
+    "only CRLFs": b"\r\n" * 1000,
+    "empty (connect, close)": b"",
+}
+
+
+@pytest.mark.parametrize("payload", MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_http_never_stops_the_service_from_answering(service, payload):
+    with connect(service) as sock:
+        with contextlib.suppress(ConnectionError):  # the server may give up reading a huge request
+            sock.sendall(payload)
+            sock.shutdown(socket.SHUT_WR)  # a truncated request ends here: the client sends no more
+        answer = read_all(sock)
+    # Whatever the server made of it, it answered or closed the connection: never a hang (read_all
+    # is bounded) and never a crash. A request line it cannot parse is answered the HTTP/0.9 way
+    # (http.server's error page, without a status line); an HTTP/0.9 request gets a bare body.
+    assert answer in (b"", b"fine") or answer.startswith((b"HTTP/1.", b"<!DOCTYPE HTML>")), answer[:200]
+    assert_answers_next(service)
+
+
+def test_many_malformed_connections_at_once(service):
+    sockets = [connect(service) for _ in MALFORMED]
+    try:
+        for sock, payload in zip(sockets, MALFORMED.values(), strict=True):
+            with contextlib.suppress(ConnectionError):
+                sock.sendall(payload)
+        assert_answers_next(service)  # while all of them are still open
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert_answers_next(service)
+
+
+def test_a_client_that_sends_half_a_request_and_stays_connected(service):
+    # A slow (or stuck) client holds one connection forever: the others are served meanwhile, and
+    # stop() (in the fixture) does not wait for it.
+    stuck = connect(service)
+    try:
+        stuck.sendall(b"POST /next HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly a part")
+        assert_answers_next(service)
+        assert_answers_next(service)
+    finally:
+        stuck.close()
+
+
+# -- a 50 MB request body -------------------------------------------------------------------------------
+
+MIB = 1024 * 1024
+BODY_CHUNK = random.Random(7).randbytes(MIB)
+BODY_MIB = 50
+
+
+def test_a_50_mb_request_body_is_received_and_not_kept_after_the_test(service):
+    service.expect_request("/upload", method="POST").respond_with_data("stored")
+    service.begin_test()
+    # Without the cyclic garbage collector, so "freed" means freed when the last reference went,
+    # not whenever a collection happens to run (a full one may not run for a long time).
+    collecting = gc.isenabled()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        baseline, _ = tracemalloc.get_traced_memory()
+        connection = http.client.HTTPConnection(service.host, service.port, timeout=60)
+        try:
+            # Streamed: the client never holds the whole body; the server must read all of it.
+            connection.request(
+                "POST",
+                "/upload",
+                body=(BODY_CHUNK for _ in range(BODY_MIB)),
+                headers={"Content-Length": str(BODY_MIB * MIB), "Content-Type": "application/octet-stream"},
+            )
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (200, b"stored")
+        finally:
+            connection.close()
+
+        entry = service.requests[-1]
+        assert (entry.method, entry.path, entry.status) == ("POST", "/upload", 200)
+        assert len(entry.body) == BODY_MIB * MIB
+        assert entry.body == BODY_CHUNK * BODY_MIB  # every byte, in order
+        assert_answers_next(service)
+        del entry
+
+        # The body lives in the journal (and pytest-httpserver's log) for the test; once the test
+        # ends, nothing holds it any more.
+        service.end_test()
+        assert service.requests == []
+        assert service.log == []
+
+        def released() -> bool:
+            current, _ = tracemalloc.get_traced_memory()
+            return current - baseline < 10 * MIB
+
+        wait_for(released, "the 50 MB body to be freed after end_test()")
+    finally:
+        tracemalloc.stop()
+        if collecting:
+            gc.enable()
+    assert_answers_next(service)
+
+
+def test_a_50_mb_body_the_client_abandons_half_way(service):
+    with connect(service) as sock:
+        sock.sendall(b"POST /next HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (BODY_MIB * MIB))
+        for _ in range(BODY_MIB // 2):
+            sock.sendall(BODY_CHUNK)
+        reset(sock)
+    assert_answers_next(service)
+    assert not any(entry.pending for entry in service.requests)
+
+
+# -- clients that disconnect mid-request -----------------------------------------------------------------
+
+HEAD_1MB = b"POST /next HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"
+
+
+@pytest.mark.parametrize("close", [socket.socket.close, reset], ids=["fin", "rst"])
+@pytest.mark.parametrize(
+    "sent",
+    [b"POST /next HTTP/1.1\r\nHost: x\r\nContent-Le", HEAD_1MB, HEAD_1MB + b"x" * 100],
+    ids=["mid-headers", "after-headers", "100-bytes-of-1MB"],
+)
+def test_a_client_that_disconnects_mid_request(service, sent, close):
+    sock = connect(service)
+    sock.sendall(sent)
+    close(sock)
+    assert_answers_next(service)
+    # The abandoned request is not left behind as "still being answered".
+    wait_for(lambda: not any(entry.pending for entry in service.requests), "no pending journal entry")
+
+
+@pytest.mark.parametrize("close", [socket.socket.close, reset], ids=["fin", "rst"])
+def test_a_client_that_disconnects_while_its_answer_is_being_prepared(service, close):
+    arrived = threading.Event()
+    go_on = threading.Event()
+
+    def slow(request: Request) -> Response:
+        arrived.set()
+        go_on.wait(DEADLINE)
+        return Response(b"y" * MIB)  # written into a connection that is gone
+
+    service.expect_request("/slow").respond_with_handler(slow)
+    sock = connect(service)
+    sock.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert arrived.wait(DEADLINE)
+    assert [entry.pending for entry in service.requests if entry.path == "/slow"] == [True]
+    close(sock)
+    go_on.set()
+
+    def answered() -> bool:
+        return [entry.pending for entry in service.requests if entry.path == "/slow"] == [False]
+
+    wait_for(answered, "the abandoned /slow request to be journaled as answered")
+    assert_answers_next(service)
+
+
+# -- 1,000 concurrent connections ------------------------------------------------------------------------
+
+CONNECTIONS = 1000
+#: The bound on the whole exchange (connect all, request on all, read all answers).
+CONCURRENCY_SECONDS = 15.0
+
+
+@pytest.fixture
+def enough_descriptors() -> Iterator[None]:
+    """1,000 client sockets plus the server's 1,000: raise the soft limit (within the hard one)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4 * CONNECTIONS + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            pytest.skip(f"RLIMIT_NOFILE hard limit {hard} is below the {wanted} descriptors needed")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+class Client:
+    """One non-blocking connection: connect, send one keep-alive request, read one answer."""
+
+    REQUEST = b"GET " + NEXT.encode() + b" HTTP/1.1\r\nHost: robust\r\n\r\n"
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setblocking(False)
+        self.error: int = self.sock.connect_ex(address)
+        self.connected = False
+        self.to_send = self.REQUEST
+        self.received = b""
+        self.outcome: str | None = None  # "answered", "refused" or "broken: ..."
+
+    def answer(self) -> tuple[int, bytes] | None:
+        """(status, body) once a whole response has arrived."""
+        head, separator, rest = self.received.partition(b"\r\n\r\n")
+        if not separator:
+            return None
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        length = next(
+            (
+                int(line.split(b":", 1)[1])
+                for line in lines[1:]
+                if line.lower().startswith(b"content-length:")
+            ),
+            None,
+        )
+        if length is None or len(rest) < length:
+            return None
+        return status, rest[:length]
+
+
+def drive(clients: list[Client], until: Callable[[Client], bool], deadline: float) -> None:
+    """Run the clients' connects, sends and reads until ``until`` holds for each (or the deadline)."""
+    selector = selectors.DefaultSelector()
+    try:
+        for client in clients:
+            if not until(client) and client.outcome is None:
+                selector.register(client.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, client)
+        while selector.get_map() and time.monotonic() < deadline:
+            for key, _ in selector.select(timeout=0.1):
+                client = key.data
+                step(client)
+                if until(client) or client.outcome is not None:
+                    selector.unregister(client.sock)
+    finally:
+        selector.close()
+
+
+def step(client: Client) -> None:
+    try:
+        if not client.connected:
+            error = client.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if error in (errno.ECONNREFUSED, errno.ECONNRESET):
+                client.outcome = "refused"
+                return
+            if error:
+                client.outcome = f"broken: connect {errno.errorcode.get(error, error)}"
+                return
+            client.connected = True
+            return
+        if client.to_send:
+            sent = client.sock.send(client.to_send)
+            client.to_send = client.to_send[sent:]
+            return
+        chunk = client.sock.recv(65536)
+        if not chunk:
+            client.outcome = "closed before answering" if client.answer() is None else "answered"
+            return
+        client.received += chunk
+        if client.answer() is not None:
+            client.outcome = "answered"
+    except (BlockingIOError, InterruptedError):
+        return
+    except (ConnectionRefusedError, ConnectionResetError):
+        client.outcome = "refused"
+    except OSError as error:
+        client.outcome = f"broken: {error}"
+
+
+def test_1000_concurrent_connections_then_the_next_request_is_answered(service, enough_descriptors):
+    threads_before = threading.active_count()
+    started = time.monotonic()
+    deadline = started + CONCURRENCY_SECONDS
+    clients = [Client((service.host, service.port)) for _ in range(CONNECTIONS)]
+    try:
+        assert all(client.error in (0, errno.EINPROGRESS) for client in clients)
+        # First every connection is open at once, then every one sends its request, then reads.
+        drive(clients, lambda client: client.connected, deadline)
+        connected = sum(client.connected for client in clients)
+        drive(clients, lambda client: client.outcome is not None, deadline)
+        elapsed = time.monotonic() - started
+
+        outcomes: dict[str, int] = {}
+        for client in clients:
+            outcome = client.outcome or "unfinished"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        print(f"\n{CONNECTIONS} connections ({connected} open at once) in {elapsed:.1f} s: {outcomes}")
+        assert outcomes.get("unfinished", 0) == 0, f"requests still unanswered after {elapsed:.1f} s"
+        assert set(outcomes) <= {"answered", "refused"}, outcomes  # complete, or refused cleanly
+        for client in clients:
+            if client.outcome == "answered":
+                assert client.answer() == (200, b"fine")
+        assert outcomes.get("answered", 0) > 0
+
+        # Every connection is still open (keep-alive): the service answers a new one meanwhile.
+        assert_answers_next(service)
+    finally:
+        for client in clients:
+            client.sock.close()
+
+    assert_answers_next(service)
+    # The server ends each connection's thread once its client has gone.
+    wait_for(
+        lambda: threading.active_count() <= threads_before,
+        f"the service's connection threads to end ({threads_before} threads before)",
+    )

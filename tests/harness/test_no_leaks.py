@@ -1,0 +1,193 @@
+"""No leaks: 200 start/stop cycles of an app through the Python API leave the runner's open file
+descriptors, threads and child processes where they started.
+
+Both shapes a Python-API user writes are covered: a whole ``Harness`` per cycle (services, watchdog,
+app, env file, run record: the stronger claim) and one ``Harness`` whose app is started and stopped
+over and over (``app_for`` / ``stop_app``). The app is ``bench/apps/trivial_app.py`` (starts in tens
+of milliseconds), with one mock service wired into its environment.
+
+Counts are compared after teardown has had a chance to settle (daemon threads exiting, sockets
+closing), polled against a deadline: a real leak grows with the cycle count and never settles.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+
+from harness import Harness
+from harness.config import HarnessConfig, parse_table
+from harness.orchestrator import _live
+
+from .support import wait_until_gone
+
+TRIVIAL_APP = Path(__file__).resolve().parents[2] / "bench" / "apps" / "trivial_app.py"
+
+#: The number of cycles the claim is about; never lowered to save time.
+CYCLES = 200
+
+#: How long teardown may take to settle before a difference counts as a leak.
+SETTLE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What the runner holds: open file descriptors, threads (Python's and the OS's), children."""
+
+    fds: int
+    python_threads: int
+    os_threads: int
+    children: frozenset[int]
+
+    @classmethod
+    def now(cls) -> Usage:
+        me = psutil.Process()
+        children = frozenset(
+            child.pid for child in me.children(recursive=True) if _status(child) != psutil.STATUS_ZOMBIE
+        )
+        return cls(me.num_fds(), threading.active_count(), me.num_threads(), children)
+
+    def within(self, limit: Usage) -> bool:
+        """Nothing more than ``limit`` (less is fine: an earlier test's leftovers may end meanwhile)."""
+        return (
+            self.fds <= limit.fds
+            and self.python_threads <= limit.python_threads
+            and self.os_threads <= limit.os_threads
+            and self.children <= limit.children
+        )
+
+    def summary(self) -> str:
+        return (
+            f"fds={self.fds} threads={self.python_threads} (os {self.os_threads}) "
+            f"children={sorted(self.children)}"
+        )
+
+
+def _status(process: psutil.Process) -> str:
+    try:
+        return process.status()
+    except psutil.Error:
+        return psutil.STATUS_ZOMBIE  # gone counts as gone
+
+
+def open_fds() -> dict[int, str]:
+    """Every open descriptor of this process and what it refers to (like ``lsof -p``)."""
+    described = {}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            described[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue  # the descriptor listdir itself used, closed by now
+    return described
+
+
+def settled_to(expected: Usage, timeout: float = SETTLE_SECONDS) -> Usage:
+    """Poll until the runner's usage is back within ``expected`` or ``timeout`` passes; return the last."""
+    deadline = time.monotonic() + timeout
+    while True:
+        current = Usage.now()
+        if current.within(expected) or time.monotonic() >= deadline:
+            return current
+        time.sleep(0.02)
+
+
+def assert_back_to(before: Usage, fds_before: dict[int, str], what: str) -> Usage:
+    after = settled_to(before)
+    if not after.within(before):
+        extra_fds = {fd: target for fd, target in open_fds().items() if fds_before.get(fd) != target}
+        threads = [thread.name for thread in threading.enumerate()]
+        children = []
+        for pid in sorted(after.children - before.children):
+            try:
+                children.append(f"{pid}: {' '.join(psutil.Process(pid).cmdline())}")
+            except psutil.Error:
+                children.append(str(pid))
+        pytest.fail(
+            f"{what} leaked:\n  before: {before.summary()}\n  after:  {after.summary()}\n"
+            f"  new or changed fds: {extra_fds}\n  threads: {threads}\n  new children: {children}",
+            pytrace=False,
+        )
+    return after
+
+
+def trivial_config(root: Path) -> HarnessConfig:
+    table = {
+        "command": [sys.executable, str(TRIVIAL_APP)],
+        "health": "/",
+        "startup_timeout": 20,
+        "env": {"APP_NAME": "leak-check"},
+        "services": {"upstream": {"env": {"UPSTREAM_URL": "{url}"}}},
+    }
+    return parse_table(table, root / "pyproject.toml")
+
+
+def test_200_full_harness_cycles_leave_fds_threads_and_children_where_they_started(tmp_path):
+    config = trivial_config(tmp_path)
+    fds_before = open_fds()
+    before = Usage.now()
+    app_pids: list[int] = []
+    run_pids: set[int] = set()  # every process the runs started: apps, watchdogs
+    started = time.monotonic()
+
+    for cycle in range(CYCLES):
+        harness = Harness(config)
+        try:
+            harness.start_services()
+            app = harness.app_for()
+            assert app.is_alive(), f"cycle {cycle}: the app is not running"
+            assert app.env["UPSTREAM_URL"] == harness.services["upstream"].url
+            app_pids.append(app.pid)
+            run_pids.update(child.pid for child in psutil.Process().children(recursive=True))
+        finally:
+            harness.stop()
+        assert not harness.services["upstream"].is_running()
+        assert not config.env_file.exists(), f"cycle {cycle}: the env file outlived stop()"
+
+    elapsed = time.monotonic() - started
+    after = assert_back_to(before, fds_before, f"{CYCLES} full Harness cycles")
+    print(f"\n{CYCLES} full cycles in {elapsed:.1f} s; before: {before.summary()}; after: {after.summary()}")
+    assert len(set(app_pids)) == CYCLES  # every cycle really started its own app
+    assert set(app_pids) <= run_pids
+    assert wait_until_gone(sorted(run_pids), timeout=SETTLE_SECONDS) == []
+    assert list((tmp_path / ".harness" / "runs").glob("*.json")) == []  # every run record removed
+    assert not any(h.config is config for h in _live)  # no stopped harness kept for atexit
+
+
+def test_200_app_restarts_within_one_harness_leave_nothing_behind(tmp_path):
+    config = trivial_config(tmp_path)
+    fds_before = open_fds()
+    before = Usage.now()
+    harness = Harness(config)
+    app_pids: list[int] = []
+    try:
+        harness.start_services()
+        # The first start brings the harness's own long-lived parts (the watchdog process and its
+        # pipe, the mock's serving thread and socket): the baseline for the cycles is after it.
+        app_pids.append(harness.app_for().pid)
+        harness.stop_app()
+        fds_running = open_fds()
+        running = assert_back_to(Usage.now(), fds_running, "the first app start")
+        started = time.monotonic()
+        for cycle in range(1, CYCLES):
+            app = harness.app_for()
+            assert app.is_alive(), f"cycle {cycle}: the app is not running"
+            assert app.pid not in app_pids, f"cycle {cycle}: stop_app() did not stop the app"
+            app_pids.append(app.pid)
+            harness.stop_app()
+        elapsed = time.monotonic() - started
+        within = assert_back_to(running, fds_running, f"{CYCLES} app_for/stop_app cycles")
+        print(f"\n{CYCLES} app cycles in {elapsed:.1f} s; with the harness running: {within.summary()}")
+    finally:
+        harness.stop()
+
+    after = assert_back_to(before, fds_before, "a Harness after its app cycles")
+    print(f"before the harness: {before.summary()}; after its stop: {after.summary()}")
+    assert len(set(app_pids)) == CYCLES
+    assert wait_until_gone(app_pids, timeout=SETTLE_SECONDS) == []
