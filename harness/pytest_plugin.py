@@ -6,6 +6,7 @@ happens in :class:`harness.Harness`; this module only maps pytest's lifecycle on
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable, Generator, Iterator
@@ -19,6 +20,7 @@ from harness.config import DEFAULT_PROFILE, HarnessConfig, find_config, load_con
 from harness.errors import AppDiedError, ConfigError, HarnessError
 from harness.mocks import JournalEntry, MockService
 from harness.orchestrator import Harness
+from harness.secrets import mask_env
 
 HARNESS_FIXTURES = frozenset({"harness", "app", "app_url", "services"})
 
@@ -330,4 +332,17 @@ def pytest_runtest_makereport(
         report.sections.append(
             (f"harness: requests received by service {name!r}", service.describe_requests())
         )
+    for profile, running in session_harness.apps.items():
+        title = f"harness: environment harness gave the app (profile {profile}, secrets masked)"
+        report.sections.append((title, _describe_app_env(running)))
     return report
+
+
+def _describe_app_env(running: App) -> str:
+    """What harness set or removed, compared with the runner's own environment."""
+    changed = mask_env({k: v for k, v in running.env.items() if os.environ.get(k) != v})
+    lines = [f"{name}={changed[name]}" for name in sorted(changed)]
+    removed = sorted(name for name in os.environ if name not in running.env)
+    if removed:
+        lines.append(f"(removed from the inherited environment: {', '.join(removed)})")
+    return "\n".join(lines)

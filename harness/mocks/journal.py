@@ -32,6 +32,8 @@ class JournalEntry:
     fault: str | None = None
     #: True while the request is still being answered (a delay, a slow handler).
     pending: bool = False
+    #: For an unmatched request: the closest expectation and what differed.
+    near_miss: str | None = None
 
     @property
     def target(self) -> str:
@@ -58,6 +60,8 @@ class JournalEntry:
         lines = [f"{self.method} {self.target} -> {outcome} ({self.duration * 1000:.1f} ms)"]
         if self.body:
             lines.append(f"    body: {self.body_excerpt()}")
+        if self.near_miss:
+            lines += [f"    {line}" for line in self.near_miss.splitlines()]
         if self.error:
             lines.append(f"    handler raised: {self.error}")
         return "\n".join(lines)

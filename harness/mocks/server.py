@@ -33,12 +33,14 @@ from harness.faults import wire
 from harness.faults.base import Fault, FaultError
 from harness.faults.sse import EventSource, sse
 from harness.mocks.journal import Journal, JournalEntry
+from harness.mocks.nearmiss import near_miss
 
 #: How often the serving loop checks for a stop request; bounds how long :meth:`stop` takes.
 SHUTDOWN_POLL_SECONDS = 0.01
 
 _UNMATCHED = "harness.unmatched"
 _EXPECTATION = "harness.expectation"
+_NEAR_MISS = "harness.near_miss"
 _FAULT = "harness.fault"
 
 
@@ -223,6 +225,8 @@ class MockService(HTTPServer):
 
     def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
         request.environ[_UNMATCHED] = True
+        handlers = [*self.ordered_handlers[:1], *self.oneshot_handlers, *self.handlers]
+        request.environ[_NEAR_MISS] = near_miss(handlers, request) or "no expectation is registered"
         return super().respond_nohandler(request, extra_message)
 
     def respond_permanent_failure(self) -> Response:
@@ -294,6 +298,7 @@ class MockService(HTTPServer):
             error=error,
             fault=fault,
             pending=pending,
+            near_miss=request.environ.get(_NEAR_MISS),
         )
 
     @property

@@ -1,0 +1,87 @@
+"""For a request no expectation matched: the closest expectation, and exactly what differed.
+
+Built on pytest-httpserver's own ``RequestMatcher.difference``; JSON bodies are compared field by
+field so the report says ``messages[1].content: expected 'x', found 'y'`` rather than two blobs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from pytest_httpserver.httpserver import RequestHandler
+from werkzeug.wrappers import Request
+
+#: A differing path suggests another endpoint altogether, a differing method a close cousin.
+_WEIGHT = {"uri": 4, "method": 2}
+_LABEL = {"uri": "path", "method": "method", "query_string": "query", "data": "body"}
+MAX_JSON_DIFFERENCES = 8
+
+
+def _short(value: object, limit: int = 80) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _join(where: str, key: object) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+def json_differences(expected: Any, actual: Any, where: str = "") -> list[str]:
+    """Field-by-field differences between two JSON values (exact match semantics)."""
+    label = where or "(the whole body)"
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        found: list[str] = []
+        for key, want in expected.items():
+            if key not in actual:
+                found.append(f"{_join(where, key)}: expected {_short(want)}, missing")
+            else:
+                found += json_differences(want, actual[key], _join(where, key))
+        for key, got in actual.items():
+            if key not in expected:
+                found.append(f"{_join(where, key)}: not expected, found {_short(got)}")
+        return found
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [f"{label}: expected {len(expected)} items, found {len(actual)}"]
+        found = []
+        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+            found += json_differences(want, got, f"{where}[{index}]")
+        return found
+    if expected != actual or type(expected) is not type(actual):
+        return [f"{label}: expected {_short(expected)}, found {_short(actual)}"]
+    return []
+
+
+def _describe(field: str, request_value: Any, matcher_value: Any, request: Request) -> list[str]:
+    if field == "headers" and isinstance(request_value, dict) and isinstance(matcher_value, dict):
+        return [
+            f"header {name}: expected {_short(matcher_value[name])}, "
+            + ("missing" if request_value.get(name) is None else f"found {_short(request_value[name])}")
+            for name in matcher_value
+        ]
+    if field == "json":
+        try:
+            received = json.loads(request.get_data())
+        except ValueError:
+            return [f"json body: expected {_short(matcher_value)}, found a body that is not JSON"]
+        return [f"json {line}" for line in json_differences(matcher_value, received)[:MAX_JSON_DIFFERENCES]]
+    return [f"{_LABEL.get(field, field)}: expected {_short(matcher_value)}, found {_short(request_value)}"]
+
+
+def near_miss(handlers: Iterable[RequestHandler], request: Request) -> str | None:
+    """The closest expectation to ``request`` and what differed, or None without expectations."""
+    best: tuple[int, RequestHandler, list[tuple[str, Any, Any]]] | None = None
+    for handler in handlers:
+        differences = handler.matcher.difference(request)
+        score = sum(_WEIGHT.get(field, 1) for field, _, _ in differences)
+        if best is None or score < best[0]:
+            best = (score, handler, differences)
+    if best is None:
+        return None
+    _, handler, differences = best
+    lines = [line for field, got, want in differences for line in _describe(field, got, want, request)]
+    return f"closest expectation: {handler.matcher!r}\n" + "\n".join(f"  differs in {line}" for line in lines)

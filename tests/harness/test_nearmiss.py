@@ -1,0 +1,80 @@
+"""For a request nothing matched: the closest expectation and exactly which part differed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from harness.mocks import MockService
+from harness.mocks.nearmiss import json_differences
+from harness.secrets import MASK, is_secret, mask_env
+
+
+@pytest.fixture
+def service() -> Iterator[MockService]:
+    mock = MockService("api")
+    mock.start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+def test_json_differences_name_each_field_by_its_path():
+    expected = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "n": 1}
+    actual = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}], "stream": True}
+    assert json_differences(expected, actual) == [
+        "messages[0].content: expected 'hi', found 'hello'",
+        "n: expected 1, missing",
+        "stream: not expected, found True",
+    ]
+
+
+def test_json_differences_report_list_lengths_and_types():
+    assert json_differences([1, 2], [1]) == ["(the whole body): expected 2 items, found 1"]
+    assert json_differences({"a": 1}, {"a": "1"}) == ["a: expected 1, found '1'"]
+    assert json_differences({"a": {"b": [1]}}, {"a": {"b": [1]}}) == []
+
+
+def test_an_unmatched_request_names_the_closest_expectation_and_what_differed(service):
+    service.expect_request("/other").respond_with_data("x")
+    service.expect_request(
+        "/chat", method="POST", headers={"api-key": "right"}, json={"messages": [{"content": "hi"}]}
+    ).respond_with_json({})
+
+    body = {"messages": [{"content": "hello"}]}
+    requests.post(f"{service.url}/chat", json=body, headers={"api-key": "wrong"}, timeout=5)
+
+    [entry] = service.requests
+    assert not entry.matched
+    assert entry.near_miss is not None
+    assert "uri='/chat'" in entry.near_miss  # the POST /chat expectation, not /other
+    assert "differs in header api-key: expected 'right', found 'wrong'" in entry.near_miss
+    assert "differs in json messages[0].content: expected 'hi', found 'hello'" in entry.near_miss
+    assert entry.near_miss in service.describe_requests().replace("\n    ", "\n")
+
+
+def test_an_unmatched_request_without_any_expectation_says_so(service):
+    requests.get(f"{service.url}/anything", timeout=5)
+    assert service.requests[0].near_miss == "no expectation is registered"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "secret"),
+    [
+        ("AZURE_OPENAI_API_KEY", "abc", True),
+        ("GITHUB_TOKEN", "abc", True),
+        ("DB_PASSWORD", "abc", True),
+        ("CLIENT_SECRET", "abc", True),
+        ("STORAGE", "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc==", True),
+        ("DATABASE_URL", "postgres://user:pa55@db:5432/app", True),
+        ("LOG_LEVEL", "debug", False),
+        ("ENDPOINT", "http://127.0.0.1:4000", False),
+        ("API_KEY", "", False),
+    ],
+)
+def test_secret_looking_values_are_masked(name, value, secret):
+    assert is_secret(name, value) is secret
+    assert (mask_env({name: value})[name] == MASK) is secret
