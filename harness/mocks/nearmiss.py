@@ -1,7 +1,8 @@
 """For a request no expectation matched: the closest expectation, and exactly what differed.
 
 Built on pytest-httpserver's own ``RequestMatcher.difference``; JSON bodies are compared field by
-field so the report says ``messages[1].content: expected 'x', found 'y'`` rather than two blobs.
+field (:func:`harness.mocks.verify.json_differences`), so the report says
+``messages[1].content: expected 'x', found 'y'`` rather than two blobs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 from pytest_httpserver.httpserver import RequestHandler
 from werkzeug.wrappers import Request
+
+from harness.mocks.verify import json_differences
 
 #: A differing path suggests another endpoint altogether, a differing method a close cousin.
 _WEIGHT = {"uri": 4, "method": 2}
@@ -26,36 +29,6 @@ def _short(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _join(where: str, key: object) -> str:
-    return f"{where}.{key}" if where else str(key)
-
-
-def json_differences(expected: Any, actual: Any, where: str = "") -> list[str]:
-    """Field-by-field differences between two JSON values (exact match semantics)."""
-    label = where or "(the whole body)"
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        found: list[str] = []
-        for key, want in expected.items():
-            if key not in actual:
-                found.append(f"{_join(where, key)}: expected {_short(want)}, missing")
-            else:
-                found += json_differences(want, actual[key], _join(where, key))
-        for key, got in actual.items():
-            if key not in expected:
-                found.append(f"{_join(where, key)}: not expected, found {_short(got)}")
-        return found
-    if isinstance(expected, list) and isinstance(actual, list):
-        if len(expected) != len(actual):
-            return [f"{label}: expected {len(expected)} items, found {len(actual)}"]
-        found = []
-        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
-            found += json_differences(want, got, f"{where}[{index}]")
-        return found
-    if expected != actual or type(expected) is not type(actual):
-        return [f"{label}: expected {_short(expected)}, found {_short(actual)}"]
-    return []
-
-
 def _describe(field: str, request_value: Any, matcher_value: Any, request: Request) -> list[str]:
     if field == "headers" and isinstance(request_value, dict) and isinstance(matcher_value, dict):
         return [
@@ -68,7 +41,8 @@ def _describe(field: str, request_value: Any, matcher_value: Any, request: Reque
             received = json.loads(request.get_data())
         except ValueError:
             return [f"json body: expected {_short(matcher_value)}, found a body that is not JSON"]
-        return [f"json {line}" for line in json_differences(matcher_value, received)[:MAX_JSON_DIFFERENCES]]
+        differences = json_differences(matcher_value, received, partial=False)
+        return [f"json {line}" for line in differences[:MAX_JSON_DIFFERENCES]]
     return [f"{_LABEL.get(field, field)}: expected {_short(matcher_value)}, found {_short(request_value)}"]
 
 

@@ -32,6 +32,7 @@ from harness.errors import HarnessError
 from harness.faults import wire
 from harness.faults.base import Fault, FaultError
 from harness.faults.sse import EventSource, sse
+from harness.mocks import verify
 from harness.mocks.journal import Journal, JournalEntry
 from harness.mocks.nearmiss import near_miss
 
@@ -300,6 +301,25 @@ class MockService(HTTPServer):
             pending=pending,
             near_miss=request.environ.get(_NEAR_MISS),
         )
+
+    # -- verification (see harness.mocks.verify) ------------------------------------------------------
+
+    def assert_called(self, *args: Any, **criteria: Any) -> list[JournalEntry]:
+        """Assert a request matched ``criteria`` (or exactly ``times=n``); return the matches.
+        See :func:`harness.mocks.verify.assert_called`."""
+        __tracebackhide__ = True
+        return verify.assert_called(self, *args, **criteria)
+
+    def assert_not_called(self, *args: Any, **criteria: Any) -> None:
+        """Assert no request matched ``criteria``. See :func:`harness.mocks.verify.assert_not_called`."""
+        __tracebackhide__ = True
+        verify.assert_not_called(self, *args, **criteria)
+
+    def assert_called_in_order(self, *calls: Any, strict: bool = False) -> list[JournalEntry]:
+        """Assert requests matching ``calls`` arrived in that order.
+        See :func:`harness.mocks.verify.assert_called_in_order`."""
+        __tracebackhide__ = True
+        return verify.assert_called_in_order(self, *calls, strict=strict)
 
     @property
     def requests(self) -> list[JournalEntry]:

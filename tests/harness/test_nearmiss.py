@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from harness.mocks import MockService
-from harness.mocks.nearmiss import json_differences
+from harness.mocks.verify import json_differences
 from harness.secrets import MASK, is_secret, mask_env
 
 
@@ -25,7 +25,7 @@ def service() -> Iterator[MockService]:
 def test_json_differences_name_each_field_by_its_path():
     expected = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "n": 1}
     actual = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}], "stream": True}
-    assert json_differences(expected, actual) == [
+    assert json_differences(expected, actual, partial=False) == [
         "messages[0].content: expected 'hi', found 'hello'",
         "n: expected 1, missing",
         "stream: not expected, found True",
@@ -33,9 +33,9 @@ def test_json_differences_name_each_field_by_its_path():
 
 
 def test_json_differences_report_list_lengths_and_types():
-    assert json_differences([1, 2], [1]) == ["(the whole body): expected 2 items, found 1"]
-    assert json_differences({"a": 1}, {"a": "1"}) == ["a: expected 1, found '1'"]
-    assert json_differences({"a": {"b": [1]}}, {"a": {"b": [1]}}) == []
+    assert json_differences([1, 2], [1], partial=False) == ["(body): expected 2 items, found 1: [1]"]
+    assert json_differences({"a": 1}, {"a": "1"}, partial=False) == ["a: expected 1, found '1'"]
+    assert json_differences({"a": {"b": [1]}}, {"a": {"b": [1]}}, partial=False) == []
 
 
 def test_an_unmatched_request_names_the_closest_expectation_and_what_differed(service):
