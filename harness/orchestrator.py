@@ -282,8 +282,10 @@ class Harness:
         self._stopped = True
         apps = list(self._apps.values())
         self._apps.clear()
+        finished = False
         try:
             self._check_stopped(apps)
+            finished = True
         finally:
             for service in self.services.values():
                 if service.is_running():
@@ -293,7 +295,9 @@ class Harness:
                 for env_file in self._env_files:
                     env_file.unlink(missing_ok=True)
                 self._env_files.clear()
-            self._watchdog.close()
+            # Interrupted (Ctrl-C) or failed before every app was stopped: the watchdog, not told
+            # "done", SIGKILLs what is left of the run (the apps not reached yet, their daemons).
+            self._watchdog.close(clean=finished)
             if self._run_record is not None:
                 runs.unregister(self._run_record)
                 self._run_record = None

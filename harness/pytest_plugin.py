@@ -6,6 +6,7 @@ happens in :class:`harness.Harness`; this module only maps pytest's lifecycle on
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
@@ -33,6 +34,11 @@ _sigterm_key = pytest.StashKey[object]()
 _deaths_key = pytest.StashKey["dict[int, str]"]()
 #: pid of a running app -> the last test that used it (blamed for a death noticed only later).
 _last_user_key = pytest.StashKey["dict[int, str]"]()
+
+#: The session's harness, for the hooks that get no config (pytest_keyboard_interrupt).
+_session_harness: Harness | None = None
+#: (profile, log path, last lines) of each app, kept when the run is interrupted.
+_interrupted_logs: list[tuple[str, str, list[str]]] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -169,9 +175,12 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
         _attempt(session_harness.stop)
         pytest.fail(problem, pytrace=False)
     config.stash[_harness_key] = session_harness
+    global _session_harness  # noqa: PLW0603 - one session per process; hooks without config need it
+    _session_harness = session_harness
     try:
         yield session_harness
     finally:
+        _session_harness = None
         del config.stash[_harness_key]
         problem = _attempt(session_harness.stop)
         if problem:
@@ -336,6 +345,29 @@ def pytest_runtest_makereport(
         title = f"harness: environment harness gave the app (profile {profile}, secrets masked)"
         report.sections.append((title, _describe_app_env(running)))
     return report
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Ctrl-C or SIGTERM: stop the apps now (pytest formats its traceback before it tears the
+    session down) and keep their log tails for the summary, since no test report will show them."""
+    session_harness = _session_harness
+    if session_harness is None:
+        return
+    for profile, running in session_harness.apps.items():
+        _interrupted_logs.append((profile, str(running.log_path), running.log_tail()))
+        _attempt(functools.partial(session_harness.stop_app, profile))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _interrupted_logs:
+        return
+    terminalreporter.section("harness: the run was interrupted; the apps were stopped")
+    for profile, log_path, tail in _interrupted_logs:
+        terminalreporter.write_line(f"app (profile {profile}) log: {log_path}, last lines:")
+        for line in tail or ["(the log is empty)"]:
+            terminalreporter.write_line(f"  | {line}")
+    _interrupted_logs.clear()
 
 
 def _describe_app_env(running: App) -> str:

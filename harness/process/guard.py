@@ -58,14 +58,19 @@ class Watchdog:
         if self._process is not None:
             self._write(f"ungroup {pgid}")
 
-    def close(self) -> None:
-        """Tell the watchdog the run ended cleanly and wait for it to exit."""
+    def close(self, *, clean: bool = True) -> None:
+        """Tell the watchdog the run ended cleanly and wait for it to exit.
+
+        With ``clean=False`` it is not told ``done``: it then SIGKILLs what is left of the run (every
+        registered group, every process with the marker) before it exits, as if the runner had died.
+        """
         process, self._process = self._process, None
         if process is None:
             return
         if process.stdin is not None:
             with contextlib.suppress(BrokenPipeError, OSError):
-                process.stdin.write(b"done\n")
+                if clean:
+                    process.stdin.write(b"done\n")
                 process.stdin.close()
         try:
             process.wait(timeout=5)

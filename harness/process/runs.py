@@ -22,8 +22,11 @@ from harness.process.teardown import processes_with_marker
 
 def _runner_alive(pid: int, started: float) -> bool:
     try:
-        # The start time tells a recycled pid from the runner that wrote the record.
-        return abs(psutil.Process(pid).create_time() - started) < 0.01
+        runner = psutil.Process(pid)
+        # The start time tells a recycled pid from the runner that wrote the record; a zombie (a
+        # killed runner its parent has not reaped, or never will, as a container's PID 1 may not)
+        # is as dead as a runner gets.
+        return abs(runner.create_time() - started) < 0.01 and runner.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
 

@@ -102,11 +102,14 @@ def _describe(pid: int) -> str:
 
 
 def _send(pgid: int, pids: Iterable[int], signum: int) -> None:
+    """Signal the group once, and individually only the processes that have left it: an app that
+    takes a second SIGTERM as "force quit now" must not get two."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signum)
+            if os.getpgid(pid) != pgid:
+                os.kill(pid, signum)
 
 
 def _signalable(pid: int, *, group: bool = False) -> bool:
@@ -157,6 +160,13 @@ def _terminate(
     return _wait_until_gone(process, pgid, targets | left, time.monotonic() + KILL_WAIT_SECONDS), True
 
 
+def _kill_now(process: subprocess.Popen[bytes], pgid: int, targets: set[int], marker: str | None) -> None:
+    """SIGKILL the app's group, ``targets`` and everything carrying ``marker``, without waiting."""
+    _send(pgid, targets | {process.pid}, signal.SIGKILL)
+    if marker:
+        _send(pgid, processes_with_marker(marker, APP_MARKER_VARIABLE), signal.SIGKILL)
+
+
 def stop_process_tree(process: subprocess.Popen[bytes], marker: str | None, grace: float) -> StopReport:
     """SIGTERM everything that belongs to the app, wait up to ``grace`` s, then SIGKILL what is left.
 
@@ -168,8 +178,15 @@ def stop_process_tree(process: subprocess.Popen[bytes], marker: str | None, grac
     targets = _descendants(process.pid, table) | {pid for pid, e in table.items() if e.pgrp == pgid}
     forced = False
     left: set[int] = set()
-    if process.poll() is None or targets:
-        left, forced = _terminate(process, pgid, targets, grace)
+    try:
+        if process.poll() is None or targets:
+            left, forced = _terminate(process, pgid, targets, grace)
+    except BaseException:
+        # Interrupted during the grace period (Ctrl-C, or SIGTERM that the pytest plugin turns
+        # into one): whoever interrupted wants out now, and the runner may exit next, so nothing
+        # gets the rest of its grace -- otherwise a slow or stubborn app outlives the run.
+        _kill_now(process, pgid, targets, marker)
+        raise
     # The proof: nothing carries the marker any more (a daemon that left the group and was not a
     # descendant when we looked is found only this way).
     stragglers = processes_with_marker(marker, APP_MARKER_VARIABLE) - left if marker else set()

@@ -72,5 +72,7 @@ def test_ctrl_c_during_a_test_stops_the_app_and_removes_the_env_file(tmp_path):
             runner.wait()
 
     assert "KeyboardInterrupt" in output
+    assert "harness: the run was interrupted; the apps were stopped" in output
+    assert "tiny_app listening on" in output  # the app's last log line reached the report
     assert wait_until_gone(family, timeout=10) == []
     assert not (project / "env" / "run.env").exists()

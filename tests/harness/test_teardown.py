@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 
 import psutil
@@ -11,7 +12,7 @@ import psutil
 from harness import Harness
 
 from .api_support import assert_gone, http_get, tiny_pids, tiny_project
-from .support import APPS
+from .support import APPS, write_project
 
 
 def _tree(pid: int) -> dict[int, list[str]]:
@@ -108,3 +109,18 @@ def test_clean_app_stops_without_force_and_reports_its_exit_code(tmp_path):
     assert not report.forced
     assert report.exit_code in (-signal.SIGTERM, 0)
     assert not report.survivors
+
+
+def test_a_stopped_app_gets_exactly_one_sigterm(tmp_path):
+    app_file = APPS / "term_counting_app.py"
+    pyproject = (
+        write_project(
+            tmp_path, f'[tool.harness]\ncommand = ["{sys.executable}", "{app_file}"]\nhealth = "/"\n'
+        )
+        / "pyproject.toml"
+    )
+
+    with Harness.from_pyproject(pyproject) as h:
+        log_path = h.app.log_path
+
+    assert log_path.read_text().splitlines() == ["SIGTERM #1"]

@@ -1,0 +1,807 @@
+"""The chaos suite's machinery, shared by ``test_chaos_*.py`` and ``bench/chaos.py``.
+
+A scenario writes a throwaway project around ``apps/chaos_app.py`` (or gunicorn), runs pytest (or
+the Python API) on it in a subprocess, perturbs it at a chosen moment -- a signal to the runner, or
+an app that misbehaves on purpose -- and returns an :class:`Outcome`: what survived, how long the
+cleanup took, the runner's report and the app's log.
+
+How survivors are found: every process a scenario starts (the runner, its watchdog, the app and
+whatever the app starts, daemons included) inherits ``LEAKCHECK_TOKEN=<token>``, so a scan of all
+processes for that exact token finds what is left of *this* scenario, orphans included, and
+nothing of a test running in parallel. On top of that every pid seen before the perturbation (pid
+files the app's processes write, the runner, the watchdog) is watched as a ``psutil.Process``,
+which also tells a recycled pid from the original.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from harness import Harness
+
+from .api_support import toml_table
+from .support import APPS, LEAK_TOKEN_VARIABLE, write_project
+
+CHAOS_APP = APPS / "chaos_app.py"
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+#: How long a perturbed run may take to leave nothing behind before the leftovers count as survivors.
+CLEANUP_DEADLINE = 15.0
+#: Bound on any runner subprocess: a scenario never hangs the suite.
+RUNNER_TIMEOUT = 60.0
+#: What the chaos app logs as its last line when it is stopped with SIGTERM.
+SIGTERM_LINE = "got SIGTERM, exiting"
+
+#: The generated projects' conftest: a proxy-free GET, a marker-file helper, and a record of every
+#: process of the app (and its descendants) each test saw, as pid files beside the app's own.
+PROJECT_CONFTEST = """
+import http.client
+import os
+import time
+import urllib.parse
+from pathlib import Path
+
+import psutil
+import pytest
+
+CHAOS_DIR = Path(os.environ["CHAOS_DIR"])
+
+
+def get(url, timeout=10):
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def mark(name, text=None):
+    (CHAOS_DIR / name).write_text(repr(time.time()) if text is None else str(text))
+
+
+def gone(pid):
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def wait_for(condition, what, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+@pytest.fixture(autouse=True)
+def _record_app_processes(request):
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        pids = CHAOS_DIR / "pids"
+        for process in [psutil.Process(app.pid), *psutil.Process(app.pid).children(recursive=True)]:
+            (pids / f"seen-{process.pid}").write_text(str(process.pid))
+    yield
+"""
+
+
+# -- projects and runners ------------------------------------------------------------------------
+
+
+def chaos_project(
+    directory: Path,
+    tests: str,
+    *,
+    app: dict[str, object] | None = None,
+    env: dict[str, object] | None = None,
+    command: list[str] | None = None,
+    extra: str = "",
+) -> Path:
+    """Write a project running the chaos app (or ``command``) with ``tests`` as ``test_chaos.py``.
+
+    The app's ``CHAOS_DIR`` is ``<directory>/chaos``; timeouts are small unless ``app`` says otherwise;
+    ``extra`` is appended to the pyproject (profiles).
+    """
+    chaos_dir = directory / "chaos"
+    (chaos_dir / "pids").mkdir(parents=True, exist_ok=True)
+    keys = {
+        "command": command or [sys.executable, str(CHAOS_APP)],
+        "health": "/health",
+        "startup_timeout": 20,
+        "shutdown_timeout": 2,
+        **(app or {}),
+    }
+    variables = {"CHAOS_DIR": str(chaos_dir), **(env or {})}
+    text = f"[tool.harness]\n{toml_table(keys)}\n\n[tool.harness.env]\n{toml_table(variables)}\n\n{extra}"
+    return write_project(directory, text, {"conftest.py": PROJECT_CONFTEST, "test_chaos.py": tests})
+
+
+def runner_env(token: str, **extra: str) -> dict[str, str]:
+    """The environment of a runner: ours minus pytest's and harness's own, plus the scenario token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+    return {**env, LEAK_TOKEN_VARIABLE: token, **extra}
+
+
+class Runner:
+    """A runner (pytest or a Python script) in a subprocess of its own session, output to a file.
+
+    Its own session makes :meth:`send` of SIGINT what a terminal's Ctrl-C is: a signal to the
+    foreground process group. The output goes to a file, so a chatty runner never blocks on a pipe.
+    """
+
+    def __init__(self, argv: list[str], cwd: Path, token: str, *, stdin: int | None = None) -> None:
+        self.output_path = cwd / f"runner-{time.monotonic_ns()}.out"
+        with open(self.output_path, "wb") as output:
+            self.process = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                # The project's conftest finds the chaos directory the way the app does.
+                env=runner_env(token, CHAOS_DIR=str(cwd / "chaos")),
+                stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid = self.process.pid
+
+    def send(self, signum: int) -> None:
+        if signum == signal.SIGINT:
+            os.killpg(self.pid, signum)  # like Ctrl-C in a terminal: the whole foreground group
+        else:
+            os.kill(self.pid, signum)  # like `kill`, a CI cancel, or the OOM killer
+
+    def wait(self, timeout: float = RUNNER_TIMEOUT) -> int:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.close()
+            raise AssertionError(f"the runner did not end within {timeout} s:\n{self.output()}") from None
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
+
+    def watchdog(self) -> psutil.Process | None:
+        """The runner's watchdog (harness starts it with the mocks), if there is one."""
+        with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(self.pid).children():
+                with contextlib.suppress(psutil.Error):
+                    if any(_is_watchdog(part) for part in child.cmdline()):
+                        return child
+        return None
+
+    def close(self) -> None:
+        """Kill the runner if it still runs (a failed scenario must not hang or leak the runner)."""
+        if self.process.poll() is None:
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(10)
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+
+
+def _is_watchdog(argument: str) -> bool:
+    return argument == "harness.process.watchdog" or argument.endswith(f"{os.sep}watchdog.py")
+
+
+def start_pytest(project: Path, token: str, *args: str) -> Runner:
+    return Runner([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", *args], project, token)
+
+
+def wait_until(
+    condition: Callable[[], object], what: str, runner: Runner | None = None, timeout: float = 30.0
+) -> object:
+    """Poll ``condition`` every 10 ms until it is truthy; fail at once if ``runner`` ended first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if runner is not None and runner.process.poll() is not None:
+            raise AssertionError(f"the runner ended before {what}:\n{runner.output()}")
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+# -- processes -----------------------------------------------------------------------------------
+
+
+def pid_files(chaos_dir: Path) -> dict[str, set[int]]:
+    """Pids the app's processes (and the project's conftest) recorded, by role."""
+    found: dict[str, set[int]] = {}
+    for path in (chaos_dir / "pids").glob("*-*"):
+        role, _, pid = path.name.rpartition("-")
+        found.setdefault(role, set()).add(int(pid))
+    return found
+
+
+def roles_present(chaos_dir: Path, *roles: str) -> bool:
+    present = pid_files(chaos_dir)
+    return all(role in present for role in roles)
+
+
+def snapshot(pids: set[int]) -> list[psutil.Process]:
+    """``psutil.Process`` handles for the live ones of ``pids`` (they survive pid recycling)."""
+    handles = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            handles.append(psutil.Process(pid))
+    return handles
+
+
+def _is_alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def token_processes(token: str) -> list[psutil.Process]:
+    """Every live process (but this one) whose environment has exactly ``LEAKCHECK_TOKEN=token``."""
+    found = []
+    for process in psutil.process_iter():
+        if process.pid == os.getpid():
+            continue
+        try:
+            if process.environ().get(LEAK_TOKEN_VARIABLE) == token and _is_alive(process):
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def describe(processes: list[psutil.Process]) -> list[str]:
+    described = []
+    for process in processes:
+        try:
+            described.append(f"pid {process.pid}: {' '.join(process.cmdline()[:8])}")
+        except psutil.Error:
+            described.append(f"pid {process.pid}")
+    return described
+
+
+def wait_for_zero(
+    token: str, watched: list[psutil.Process], since: float, timeout: float = CLEANUP_DEADLINE
+) -> tuple[list[str], float]:
+    """Poll until none of ``watched`` and no process carrying ``token`` is alive.
+
+    Return (survivors described, seconds from ``since`` (a ``time.monotonic()``) to zero processes).
+    The watched pids are checked every few ms (cheap); the full scan of environments only once
+    they are gone, and again until it too comes up empty.
+    """
+    deadline = since + timeout
+    while True:
+        left = [process for process in watched if _is_alive(process)]
+        if not left:
+            left = token_processes(token)
+            if not left:
+                return [], time.monotonic() - since
+        if time.monotonic() >= deadline:
+            return describe(left), time.monotonic() - since
+        time.sleep(0.005)
+
+
+def kill_leftovers(token: str) -> None:
+    """Last resort after a failed scenario: SIGKILL whatever still carries ``token``."""
+    for process in token_processes(token):
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+
+
+# -- outcomes ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What one scenario left behind and how it went."""
+
+    scenario: str
+    survivors: list[str]
+    #: Seconds from the perturbation to zero processes (see each scenario for its perturbation).
+    #: For a runner signal, ``details["app_gone_seconds"]`` is the part until the app side was gone.
+    cleanup_seconds: float
+    output: str
+    returncode: int | None
+    project: Path
+    #: Pids recorded by the app's processes and the project's conftest, by role.
+    pids: dict[str, set[int]] = field(default_factory=dict)
+    details: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def chaos_dir(self) -> Path:
+        return self.project / "chaos"
+
+    def log(self, name: str = "default.log") -> str:
+        return (self.project / ".harness" / "logs" / name).read_text(errors="replace")
+
+    def last_log_line(self, name: str = "default.log") -> str:
+        lines = self.log(name).splitlines()
+        return lines[-1] if lines else ""
+
+    def all_pids(self) -> set[int]:
+        return set().union(*self.pids.values()) if self.pids else set()
+
+
+# -- the runner dies -----------------------------------------------------------------------------
+
+#: When the runner is signalled: while its app starts (a slow starter), while a test runs, while the
+#: app stops after its last test (a slow stopper), or at the end of the session while the first
+#: of two apps stops (the second one is not reached before the interruption).
+MOMENTS = ("startup", "test", "teardown")
+SESSION_TEARDOWN = "session teardown, 2 apps"
+
+_BLOCKING_TEST = """
+import time
+from conftest import mark
+
+
+def test_blocks(app):
+    mark("in_test", app.pid)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the runner is perturbed long before this ends
+        time.sleep(0.05)
+"""
+
+_QUICK_TEST = """
+def test_quick(app):
+    assert app.is_alive()
+"""
+
+#: Both apps are started through the harness fixture, so both live until the session ends.
+_TWO_APPS_TEST = """
+def test_two_apps(harness):
+    assert harness.app_for("one").is_alive()
+    assert harness.app_for("two").is_alive()
+"""
+
+_TWO_PROFILES = """
+[tool.harness.profiles.one]
+env = { WHO = "one" }
+
+[tool.harness.profiles.two]
+env = { WHO = "two" }
+"""
+
+
+def runner_signal(workdir: Path, token: str, signum: int, moment: str) -> Outcome:
+    """Send ``signum`` to a pytest runner while its app starts, while a test runs, or while the app
+    stops; the app has a child in its group and a daemon that left it.
+
+    Perturbation: the signal. The app is slow at that moment (60 s to start, a 60 s test, 60 s to
+    stop on SIGTERM), so only harness's reaction can make the processes go away in time.
+    """
+    env: dict[str, object] = {"CHAOS_CHILDREN": 1, "CHAOS_DAEMON": 1}
+    app: dict[str, object] = {}
+    tests, extra = _QUICK_TEST, ""
+    if moment == "startup":
+        env["CHAOS_START_DELAY"] = 60
+        app["startup_timeout"] = 120
+    elif moment == "test":
+        tests = _BLOCKING_TEST
+    elif moment in ("teardown", SESSION_TEARDOWN):
+        env["CHAOS_STOP_DELAY"] = 60
+        app["shutdown_timeout"] = 120
+        if moment == SESSION_TEARDOWN:
+            tests, extra = _TWO_APPS_TEST, _TWO_PROFILES
+    else:
+        raise ValueError(f"unknown moment {moment!r}")
+    project = chaos_project(workdir, tests, app=app, env=env, extra=extra)
+    chaos_dir = project / "chaos"
+    runner = start_pytest(project, token)
+    try:
+        wait_until(lambda: roles_present(chaos_dir, "app", "child", "daemon"), "the app's processes", runner)
+        if moment == "startup":
+            log = project / ".harness" / "logs" / "default.log"
+            wait_until(lambda: "before listening" in log.read_text(), "the app's start-up sleep", runner)
+        elif moment == "test":
+            wait_until((chaos_dir / "in_test").exists, "the test", runner)
+        else:
+            wait_until((chaos_dir / "stopping").exists, "the app's slow stop", runner)
+        watchdog = runner.watchdog()
+        assert watchdog is not None, "harness should have started its watchdog"
+        app_side = snapshot(set().union(*pid_files(chaos_dir).values()))
+        watched = app_side + snapshot({runner.pid, watchdog.pid})
+        watched += [p for p in token_processes(token) if p.pid not in {w.pid for w in watched}]
+        started = time.monotonic()
+        runner.send(signum)
+        # First the app's processes (what harness stops), then everything (the runner's own exit).
+        _, app_gone = wait_for_zero(token + "-none", app_side, started)
+        survivors, cleanup = wait_for_zero(token, watched, started)
+        returncode = runner.wait()
+    finally:
+        runner.close()
+        kill_leftovers(token)
+    return Outcome(
+        f"{signal.Signals(signum).name} during {moment}",
+        survivors,
+        cleanup,
+        runner.output(),
+        returncode,
+        project,
+        pid_files(chaos_dir),
+        {"watched": len(watched), "app_gone_seconds": app_gone},
+    )
+
+
+# -- a dead run's leftovers are swept by the next run ------------------------------------------
+
+_HOLD_SCRIPT = """
+import json
+import sys
+from pathlib import Path
+
+from harness import Harness
+
+harness = Harness.from_pyproject(sys.argv[1], instance=sys.argv[2])
+harness.start()
+Path(sys.argv[3]).write_text(json.dumps({"app": harness.app.pid, "marker": harness.marker}))
+sys.stdin.readline()  # hold the app until told to stop (or until stdin closes)
+harness.stop()
+"""
+
+
+def _hold(project: Path, token: str, instance: str) -> tuple[Runner, dict[str, object]]:
+    """A Python-API runner holding an app of ``project`` (its own env file and log: ``instance``)."""
+    info = project / f"hold-{instance}.json"
+    runner = Runner(
+        [sys.executable, str(project / "hold.py"), str(project), instance, str(info)],
+        project,
+        token,
+        stdin=subprocess.PIPE,
+    )
+    wait_until(info.exists, f"run {instance!r} to start its app", runner)
+    return runner, json.loads(info.read_text())
+
+
+def stale_run_sweep(workdir: Path, token: str) -> Outcome:
+    """Run A and run B hold apps of one project. A's runner and its watchdog are SIGKILLed (so
+    nothing cleans up after A), then a new Harness in the project starts its services.
+
+    Perturbation: the new run's ``start_services()``. Survivors: A's leftovers must be gone at once,
+    B's app must be untouched (``details["b_alive"]``, ``details["b_answers"]``), and once B
+    stops cleanly nothing of any of the three runs may be left.
+    """
+    project = chaos_project(workdir, "", env={"CHAOS_CHILDREN": 1, "CHAOS_DAEMON": 1})
+    (project / "hold.py").write_text(_HOLD_SCRIPT)
+    chaos_dir = project / "chaos"
+    runner_a, info_a = _hold(project, token, "a")
+    details: dict[str, object] = {}
+    runner_b = None
+    try:
+        wait_until(lambda: len(pid_files(chaos_dir).get("daemon", ())) == 1, "run a's daemon", runner_a)
+        a_pids = set().union(*pid_files(chaos_dir).values())
+        runner_b, info_b = _hold(project, token, "b")
+        wait_until(lambda: len(pid_files(chaos_dir).get("daemon", ())) == 2, "run b's daemon", runner_b)
+        b_pids = set().union(*pid_files(chaos_dir).values()) - a_pids
+        watchdog_a = runner_a.watchdog()
+        assert watchdog_a is not None
+        leftovers = snapshot(a_pids)
+        watchdog_a.kill()  # first the watchdog, so nobody cleans up after A ...
+        wait_until(lambda: not _is_alive(watchdog_a), "A's watchdog to die")  # (A never reaps it)
+        runner_a.send(signal.SIGKILL)  # ... then A's runner (not reaped: a zombie runner is dead too)
+        wait_until(lambda: _zombie(runner_a.pid), "A's runner to die")  # (polling would reap it)
+        details["a_left_before_sweep"] = sum(_is_alive(p) for p in leftovers)
+        details["a_record_before"] = (project / ".harness" / "runs" / f"{info_a['marker']}.json").exists()
+        b_processes = snapshot(b_pids)
+
+        sweeper = Harness.from_pyproject(project, instance="c")
+        started = time.monotonic()
+        try:
+            sweeper.start_services()
+            survivors, cleanup = wait_for_zero(token + "-none", leftovers, started)
+        finally:
+            sweeper.stop()
+        details["a_record_after"] = (project / ".harness" / "runs" / f"{info_a['marker']}.json").exists()
+        details["b_alive"] = all(_is_alive(p) for p in b_processes)
+        details["b_processes"] = len(b_processes)
+        details["b_answers"] = _get_pid(int(str(info_b["app"])), project)
+        details["b_record"] = (project / ".harness" / "runs" / f"{info_b['marker']}.json").exists()
+
+        assert runner_b.process.stdin is not None
+        runner_b.process.stdin.write(b"stop\n")
+        runner_b.process.stdin.flush()
+        details["b_returncode"] = runner_b.wait()
+        everything = snapshot(a_pids | b_pids)
+        more, _ = wait_for_zero(token, everything, time.monotonic())
+        survivors = sorted(set(survivors) | set(more))
+    finally:
+        for runner in (runner_a, runner_b):
+            if runner is not None:
+                runner.close()
+        kill_leftovers(token)
+    return Outcome(
+        "stale run swept by the next run",
+        survivors,
+        cleanup,
+        runner_a.output() + (runner_b.output() if runner_b else ""),
+        runner_a.process.returncode,
+        project,
+        pid_files(chaos_dir),
+        details,
+    )
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
+def _get_pid(app_pid: int, project: Path) -> bool:
+    """Whether the app with ``app_pid`` still answers GET /pid with its pid (port from its log)."""
+    for log in (project / ".harness" / "logs").glob("*.log"):
+        for line in log.read_text().splitlines():
+            if line.startswith(f"chaos_app pid={app_pid} serving on port "):
+                connection = http.client.HTTPConnection("127.0.0.1", int(line.rsplit(" ", 1)[1]), timeout=5)
+                try:
+                    connection.request("GET", "/pid")
+                    return connection.getresponse().read().decode() == str(app_pid)
+                except OSError:
+                    return False
+                finally:
+                    connection.close()
+    return False
+
+
+# -- the app misbehaves --------------------------------------------------------------------------
+
+
+def run_suite(
+    name: str,
+    workdir: Path,
+    token: str,
+    tests: str,
+    *,
+    app: dict[str, object] | None = None,
+    env: dict[str, object] | None = None,
+    command: list[str] | None = None,
+    extra: str = "",
+) -> Outcome:
+    """Run pytest to its end on a project whose app misbehaves as ``env`` says.
+
+    Perturbation: the moment the inner tests write ``CHAOS_DIR/perturbed`` (each scenario's tests
+    say when: the end of the last test, or the crash). Cleanup time: from then until every process
+    the app's side recorded is gone; survivors: anything carrying the token once the runner ended.
+    """
+    project = chaos_project(workdir, tests, app=app, env=env, command=command, extra=extra)
+    chaos_dir = project / "chaos"
+    perturbed = chaos_dir / "perturbed"
+    runner = start_pytest(project, token)
+    try:
+        wait_until(perturbed.exists, "the perturbation", runner, timeout=RUNNER_TIMEOUT)
+        # Every process of the app side has recorded its pid by now; the inner test's wall-clock
+        # stamp (it may still be writing it) starts the cleanup time.
+        watched = snapshot(set().union(*pid_files(chaos_dir).values()))
+        stamp = float(str(wait_until(perturbed.read_text, "the perturbation stamp", runner)))
+        since = time.monotonic() - (time.time() - stamp)
+        app_left, cleanup = wait_for_zero(token + "-none", watched, since)
+        returncode = runner.wait()
+        survivors, _ = wait_for_zero(token, watched, time.monotonic())
+        survivors = sorted(set(app_left) | set(survivors))
+    finally:
+        runner.close()
+        kill_leftovers(token)
+    return Outcome(name, survivors, cleanup, runner.output(), returncode, project, pid_files(chaos_dir))
+
+
+IGNORES_SIGTERM_TESTS = """
+from conftest import mark
+
+
+def test_ignores_sigterm(harness, app):
+    mark("perturbed")
+    harness.stop_app()
+    report = app.stop_report
+    assert report.forced and report.exit_code == -9, report
+    assert report.duration >= 0.5, report  # it got its grace period first
+    assert not report.survivors, report
+"""
+
+GRANDCHILDREN_TESTS = """
+from conftest import get, mark
+
+
+def test_serves(app):
+    assert get(app.url_for("/health")) == (200, "ok")
+    mark("perturbed")
+"""
+
+DAEMON_TESTS = """
+import os
+from pathlib import Path
+
+from conftest import CHAOS_DIR, get, mark, wait_for
+
+
+def test_serves_with_a_daemon_outside_its_group(app):
+    wait_for(lambda: list((CHAOS_DIR / "pids").glob("daemon-*")), "the daemon")
+    [daemon] = [int(p.read_text()) for p in (CHAOS_DIR / "pids").glob("daemon-*")]
+    assert os.getsid(daemon) != os.getsid(app.pid)
+    assert os.getpgid(daemon) != app.pid
+    assert get(app.url_for("/pid")) == (200, str(app.pid))
+    mark("perturbed")
+"""
+
+GUNICORN_TESTS = """
+from conftest import get, mark, wait_for
+import psutil
+
+
+def test_workers_answer(app):
+    # Ready means one worker answers; the other may still be booting.
+    wait_for(lambda: len(psutil.Process(app.pid).children()) == 2, "two workers")
+    workers = {child.pid for child in psutil.Process(app.pid).children()}
+    seen = set()
+    for _ in range(20):
+        status, body = get(app.url_for("/"))
+        assert status == 200
+        seen.add(int(body))
+    assert seen <= workers, (seen, workers)
+    mark("perturbed")
+"""
+
+CRASH_TESTS = """
+import os
+import psutil
+import pytest
+from conftest import get, gone, mark, wait_for
+from pathlib import Path
+
+FIRST = Path(os.environ["CHAOS_DIR"]) / "first"
+
+
+def test_1_before(app):
+    children = [child.pid for child in psutil.Process(app.pid).children()]
+    assert len(children) == 1
+    FIRST.write_text(f"{app.pid} {children[0]}")
+    assert get(app.url_for("/health")) == (200, "ok")
+
+
+def test_2_crashes(app):
+    assert get(app.url_for("/crash?code=3")) == (200, "crashing")
+    wait_for(lambda: not app.is_alive(), "the app to die")
+
+
+def test_3_after(harness, app):
+    first_app, first_child = (int(pid) for pid in FIRST.read_text().split())
+    assert app.pid != first_app
+    # The dead app's child was stopped before the restart (harness returns only once it is gone).
+    assert gone(first_child)
+    assert get(app.url_for("/pid")) == (200, str(app.pid))
+    assert harness.restarts == {"default": 1}
+
+
+def test_4_after(app):
+    assert get(app.url_for("/health")) == (200, "ok")
+
+
+@pytest.mark.harness_profile("other")
+def test_5_other_profile(app):
+    assert get(app.url_for("/health")) == (200, "ok")
+    mark("perturbed")
+"""
+
+FLOOD_TESTS = """
+import time
+from conftest import get, mark
+
+MB = 1024 * 1024
+
+
+def test_flood(app):
+    assert app.log_size() >= 20 * MB  # its start-up flood is all in the log already
+    took = []
+    for _ in range(3):
+        started = time.monotonic()
+        assert get(app.url_for("/flood"), timeout=30) == (200, "ok")
+        took.append(time.monotonic() - started)
+    mark("took", max(took))
+    assert app.log_size() >= 80 * MB
+    assert app.log_tail(1) == [f"chaos_app pid={app.pid} flooded for a request"]
+    mark("perturbed")
+"""
+
+CLOSED_STDIO_TESTS = """
+from conftest import get, mark, wait_for
+
+
+def test_closed_stdio(harness, app):
+    wait_for(lambda: "closing stdout and stderr" in app.log_path.read_text(), "the app to close its stdio")
+    for _ in range(3):
+        assert get(app.url_for("/pid")) == (200, str(app.pid))
+    mark("perturbed")
+    harness.stop_app()
+    report = app.stop_report
+    assert report.exit_code == 0 and not report.forced and not report.survivors, report
+"""
+
+PORT_RETRY_TESTS = """
+from conftest import CHAOS_DIR, get, mark
+
+
+def test_serves_after_lost_port_races(app):
+    ports = [int(port) for port in (CHAOS_DIR / "starts").read_text().split()]
+    assert len(ports) == 3, ports
+    assert ports[-1] == app.port
+    assert get(app.url_for("/pid")) == (200, str(app.pid))
+    mark("perturbed")
+"""
+
+PORT_EXHAUSTED_TESTS = """
+from conftest import mark
+
+
+def test_never_gets_a_port(request):
+    try:
+        request.getfixturevalue("app")
+    finally:
+        mark("perturbed")
+"""
+
+
+def app_scenarios() -> dict[str, Callable[[Path, str], Outcome]]:
+    """Every app-misbehaviour scenario by name, as ``(workdir, token) -> Outcome``."""
+    shell = [
+        "sh",
+        "-c",
+        f'"{sys.executable}" "{CHAOS_APP}"; echo "wrapper: the app exited with $?"',
+    ]
+    gunicorn = [str(GUNICORN), "-w", "2", "-b", "127.0.0.1:{port}", "--chdir", str(APPS), "chaos_wsgi:app"]
+    return {
+        "app ignores SIGTERM": lambda w, t: run_suite(
+            "app ignores SIGTERM",
+            w,
+            t,
+            IGNORES_SIGTERM_TESTS,
+            app={"shutdown_timeout": 0.5},
+            env={"CHAOS_IGNORE_TERM": 1, "CHAOS_CHILDREN": 2},
+        ),
+        "shell wrapper + grandchild": lambda w, t: run_suite(
+            "shell wrapper + grandchild", w, t, GRANDCHILDREN_TESTS, command=shell, env={"CHAOS_CHILDREN": 1}
+        ),
+        "gunicorn -w 2": lambda w, t: run_suite(
+            "gunicorn -w 2", w, t, GUNICORN_TESTS, command=gunicorn, app={"health": "/", "port_env": False}
+        ),
+        "double-forked daemon": lambda w, t: run_suite(
+            "double-forked daemon", w, t, DAEMON_TESTS, env={"CHAOS_DAEMON": 1}
+        ),
+        "crash mid-suite (restart)": lambda w, t: crash_scenario(w, t, "restart"),
+        "crash mid-suite (fail)": lambda w, t: crash_scenario(w, t, "fail"),
+        "20 MB of logs per request": lambda w, t: run_suite(
+            "20 MB of logs per request", w, t, FLOOD_TESTS, env={"CHAOS_FLOOD_MB": 20}
+        ),
+        "app closes stdout/stderr": lambda w, t: run_suite(
+            "app closes stdout/stderr", w, t, CLOSED_STDIO_TESTS, env={"CHAOS_CLOSE_STDIO": 1}
+        ),
+        "port taken twice, then free": lambda w, t: run_suite(
+            "port taken twice, then free", w, t, PORT_RETRY_TESTS, env={"CHAOS_PORT_TAKEN": 2}
+        ),
+    }
+
+
+def crash_scenario(workdir: Path, token: str, on_crash: str) -> Outcome:
+    """The app (with a child) crashes with exit code 3 in the second of five tests; the fifth test
+    uses another profile. Perturbation: the end of the last test."""
+    return run_suite(
+        f"crash mid-suite ({on_crash})",
+        workdir,
+        token,
+        CRASH_TESTS,
+        app={"on_crash": on_crash},
+        env={"CHAOS_CHILDREN": 1},
+        extra='[tool.harness.profiles.other]\nenv = { WHO = "other" }\n',
+    )
