@@ -95,6 +95,10 @@ def environment(config: HarnessConfig, profile: str) -> tuple[dict[str, str], di
     rendered = {k: None if v is None else templating.render(v, values) for k, v in settings.env.items()}
     if settings.port_env:
         rendered[settings.port_env] = "<app port>"
+    if config.offline_guard:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+            for variable in (name, name.lower()):
+                rendered.setdefault(variable, "http://127.0.0.1:<offline guard port>")
     complete = build_app_env(os.environ, rendered, env_file=str(config.env_file), marker="<run marker>")
     own = {
         k: v

@@ -19,6 +19,7 @@ from harness.app import App, format_host, start_app
 from harness.config import DEFAULT_PROFILE, AppSettings, HarnessConfig, load_config, templating
 from harness.errors import AppExitedError, AppStartError, HarnessError, TeardownError
 from harness.mocks import MockService
+from harness.mocks.offline import OfflineGuard
 from harness.process import runs
 from harness.process.guard import Watchdog
 from harness.process.launch import render_command
@@ -81,6 +82,8 @@ class Harness:
         self._services_started = False
         self._stopped = False
         self._watchdog = Watchdog(self.marker)
+        #: Records every attempt of the apps to reach a host that is not a mock (None: disabled).
+        self.offline_guard = OfflineGuard() if config.offline_guard else None
         self._run_record: Path | None = None
         #: How many times each profile's app was restarted after it died.
         self.restarts: dict[str, int] = {}
@@ -129,6 +132,8 @@ class Harness:
         self._watchdog.start()
         for service in self.services.values():
             service.start()
+        if self.offline_guard is not None:
+            self.offline_guard.start()
 
     def start(self) -> Harness:
         """Start the services and the app of :attr:`profile`; return self."""
@@ -231,9 +236,14 @@ class Harness:
     def _start_on_port(self, settings: AppSettings, port: int) -> App:
         env_file, log_path = self._paths(settings.profile)
         values = self._template_values(settings, port)
-        env_values = {
-            name: None if value is None else templating.render(value, values)
-            for name, value in settings.env.items()
+        # The offline guard's proxy variables come first, so a proxy the configuration sets wins.
+        guard = self.offline_guard.proxy_env() if self.offline_guard is not None else {}
+        env_values: dict[str, str | None] = {
+            **guard,
+            **{
+                name: None if value is None else templating.render(value, values)
+                for name, value in settings.env.items()
+            },
         }
         command_values = {
             "port": str(port),
@@ -290,6 +300,8 @@ class Harness:
             for service in self.services.values():
                 if service.is_running():
                     service.stop()
+            if self.offline_guard is not None:
+                self.offline_guard.stop()
             self._services_started = False
             if not self.keep_env:
                 for env_file in self._env_files:

@@ -235,6 +235,8 @@ def _harness_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
     item.stash[_log_offsets_key] = {profile: app.log_size() for profile, app in session_harness.apps.items()}
     for service in session_harness.services.values():
         service.begin_test()
+    if session_harness.offline_guard is not None:
+        session_harness.offline_guard.clear()
     yield
     for service in session_harness.services.values():
         service.end_test()
@@ -262,7 +264,24 @@ def _strict_problems(session_harness: Harness) -> str | None:
         if raised:
             listed = "\n".join(_indent(entry.describe()) for entry in raised)
             parts.append(f"a handler of service {name!r} raised while answering:\n{listed}")
+    blocked = _blocked_hosts(session_harness)
+    if blocked:
+        parts.append(blocked)
     return "\n\n".join(parts) if parts else None
+
+
+def _blocked_hosts(session_harness: Harness) -> str | None:
+    guard = session_harness.offline_guard
+    attempts = guard.attempts if guard is not None else []
+    if not attempts:
+        return None
+    hosts = ", ".join(sorted({attempt.host for attempt in attempts}))
+    listed = "\n".join(f"  {attempt.describe()}" for attempt in attempts)
+    return (
+        f"the app tried to reach {hosts}, which is not one of its mocks (blocked by the offline "
+        f"guard):\n{listed}\n  fix: point it at a mock service ([tool.harness.services.<name>] env), "
+        "or set offline_guard = false in [tool.harness]"
+    )
 
 
 def _describe_unmatched(name: str, unmatched: list[JournalEntry]) -> str:
@@ -328,6 +347,9 @@ def pytest_runtest_makereport(
     died = _deaths(item, session_harness)  # the test failed on its own; say if the app died too
     if died:
         report.sections.append(("harness: the app died during this test", died))
+    blocked = _blocked_hosts(session_harness)
+    if blocked:
+        report.sections.append(("harness: blocked by the offline guard", blocked))
     offsets = item.stash.get(_log_offsets_key, {})
     for profile, running in session_harness.apps.items():
         text = running.log_since(offsets.get(profile, 0))

@@ -48,7 +48,7 @@ APP_KEYS = (
     "on_crash",
 )
 ON_CRASH = ("restart", "fail")
-TOP_KEYS = (*APP_KEYS, "env_file", "log_dir", "env", "services", "profiles")
+TOP_KEYS = (*APP_KEYS, "env_file", "log_dir", "offline_guard", "env", "services", "profiles")
 SERVICE_KEYS = ("env", "strict")
 PROFILE_KEYS = ("env", *APP_KEYS)
 
@@ -295,6 +295,7 @@ class _Validator:
 
         env_file = self.string(f"{top}.env_file", table.get("env_file", DEFAULTS["env_file"]))
         log_dir = self.string(f"{top}.log_dir", table.get("log_dir", DEFAULTS["log_dir"]))
+        offline_guard = self.boolean(f"{top}.offline_guard", table.get("offline_guard", True))
         if self.problems or app is None:
             raise ConfigError(str(self.source), self.problems)
         return HarnessConfig(
@@ -303,6 +304,7 @@ class _Validator:
             app=app,
             env_file=(self.root / str(env_file)).resolve(),
             log_dir=(self.root / str(log_dir)).resolve(),
+            offline_guard=bool(offline_guard),
             services={name: svc for name, svc in services.items() if svc is not None},
             profiles={name: prof for name, prof in profiles.items() if prof is not None},
         )

@@ -72,6 +72,8 @@ class HarnessConfig:
     log_dir: Path
     services: Mapping[str, ServiceConfig]
     profiles: Mapping[str, ProfileConfig]
+    #: Point the app's proxy variables at a refusing proxy that records non-mock hosts.
+    offline_guard: bool = True
 
     def app_settings(self, profile: str | None = None) -> AppSettings:
         """Settings for ``profile`` (``None`` or ``"default"``: the base settings).
