@@ -15,7 +15,7 @@ from harness.config import AppSettings
 from harness.errors import AppDiedError, AppExitedError, AppStartError, AppStartTimeoutError
 from harness.process import logs
 from harness.process.launch import launch, resolve_executable
-from harness.process.readiness import NotReady, wait_until_ready
+from harness.process.readiness import NotReady, Progress, wait_until_ready
 from harness.process.teardown import StopReport, stop_process_tree
 
 
@@ -149,6 +149,7 @@ def start_app(
     inherited: Mapping[str, str] | None = None,
     fresh_log: bool = True,
     on_launch: Callable[[int], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> App:
     """Write the env file, launch the app and wait until it is ready.
 
@@ -201,7 +202,9 @@ def start_app(
     if on_launch is not None:
         on_launch(process.pid)
     try:
-        ready = wait_until_ready(process, settings.host, port, settings.health, settings.startup_timeout)
+        ready = wait_until_ready(
+            process, settings.host, port, settings.health, settings.startup_timeout, on_progress=on_progress
+        )
     except NotReady as failure:
         stop_process_tree(process, app_marker, settings.shutdown_timeout)
         raise _not_ready_error(

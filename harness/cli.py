@@ -10,6 +10,7 @@ Like the pytest plugin, it is a thin front over :class:`harness.Harness`.
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import shlex
 import signal
@@ -132,14 +133,31 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop(signal.Signals(signum).name)
 
 
-def _status_line(out: TextIO, started: float, done: threading.Event) -> None:
+class _Progress:
+    """What the readiness probe last reported, shared with the status line's thread."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.last_seen = "no attempt yet"
+
+    def __call__(self, attempts: int, last_seen: str) -> None:
+        self.attempts, self.last_seen = attempts, last_seen
+
+
+def _status_line(out: TextIO, started: float, done: threading.Event, progress: _Progress) -> None:
     """A live line while a slow app starts (only after STATUS_AFTER_SECONDS)."""
     if done.wait(STATUS_AFTER_SECONDS):
         return
+    width = 0
     while not done.wait(0.25):
-        out.write(f"\rharness: waiting for the app to become ready ... {time.monotonic() - started:5.1f} s")
+        line = (
+            f"harness: starting the app ... {time.monotonic() - started:5.1f} s, "
+            f"{progress.attempts} attempts, last: {progress.last_seen}"
+        )
+        out.write("\r" + line.ljust(width))
+        width = max(width, len(line))
         out.flush()
-    out.write("\r" + " " * 70 + "\r")
+    out.write("\r" + " " * width + "\r")
 
 
 def _table(rows: Sequence[tuple[str, str]]) -> str:
@@ -149,11 +167,12 @@ def _table(rows: Sequence[tuple[str, str]]) -> str:
 
 def up(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
-    harness = Harness(config, args.profile, keep_env=args.keep_env)
+    progress = _Progress()
+    harness = Harness(config, args.profile, keep_env=args.keep_env, on_progress=progress)
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
     done = threading.Event()
-    status = threading.Thread(target=_status_line, args=(out, started, done), daemon=True)
+    status = threading.Thread(target=_status_line, args=(out, started, done, progress), daemon=True)
     try:
         harness.start_services()
         status.start()
@@ -170,7 +189,13 @@ def up(args: argparse.Namespace, out: TextIO) -> int:
         ]
         out.write(f"harness: up -- Ctrl-C to stop\n{_table(rows)}\n--- the app's log follows ---\n")
         out.flush()
-        return _follow(app, out)
+        follower = _LogFollower(app, out)
+        try:
+            return follower.follow()
+        except _Stop as stop:
+            follower.catch_up()  # what the app wrote since the last look is not lost
+            out.write(f"\nharness: {stop} received, stopping\n")
+            return 0
     except _Stop as stop:
         out.write(f"\nharness: {stop} received, stopping\n")
         return 0
@@ -183,19 +208,39 @@ def up(args: argparse.Namespace, out: TextIO) -> int:
             signal.signal(sig, handler)
 
 
-def _follow(app: App, out: TextIO) -> int:
-    offset = app.log_start
-    while True:
-        text = app.log_since(offset)
-        if text:
-            out.write(text)
-            out.flush()
-            offset = app.log_size()
-        if not app.is_alive():
-            code = app.exit_code
-            out.write(f"harness: the app exited ({describe_exit(code if code is not None else 0)})\n")
-            return 1
-        time.sleep(0.1)  # a person is reading: a tenth of a second is immediate enough
+class _LogFollower:
+    """Copies what the app writes to its log onto ``out``, like ``tail -f``."""
+
+    def __init__(self, app: App, out: TextIO) -> None:
+        self.app = app
+        self.out = out
+        self.offset = app.log_start
+        # A character split between two reads must not become two replacement characters.
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def catch_up(self) -> None:
+        try:
+            with open(self.app.log_path, "rb") as log:
+                log.seek(self.offset)
+                data = log.read()
+        except OSError:
+            return
+        if data:
+            self.offset += len(data)
+            self.out.write(self.decoder.decode(data))
+            self.out.flush()
+
+    def follow(self) -> int:
+        """Until the app exits (returns 1) or a signal raises."""
+        while True:
+            self.catch_up()
+            if not self.app.is_alive():
+                self.catch_up()
+                code = self.app.exit_code
+                status = describe_exit(code if code is not None else 0)
+                self.out.write(f"harness: the app exited ({status})\n")
+                return 1
+            time.sleep(0.1)  # a person is reading: a tenth of a second is immediate enough
 
 
 # -- main -------------------------------------------------------------------------------------------

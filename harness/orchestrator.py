@@ -24,6 +24,7 @@ from harness.process import runs
 from harness.process.guard import Watchdog
 from harness.process.launch import render_command
 from harness.process.ports import ensure_port_free, free_port
+from harness.process.readiness import Progress
 
 #: How often an app that lost the race for its auto-picked port is started on another one.
 PORT_ATTEMPTS = 3
@@ -65,12 +66,15 @@ class Harness:
         *,
         keep_env: bool = False,
         instance: str | None = None,
+        on_progress: Progress | None = None,
     ) -> None:
         self.config = config
         self.profile = profile or DEFAULT_PROFILE
         config.app_settings(self.profile)  # an unknown profile fails here, before anything starts
         self.keep_env = keep_env
         self.instance = instance
+        #: Told (attempts, what the last probe saw) while an app starts; the CLI's status line.
+        self.on_progress = on_progress
         self.marker = new_marker()
         self.services: dict[str, MockService] = {
             name: MockService(name, strict=service.strict) for name, service in config.services.items()
@@ -267,6 +271,7 @@ class Harness:
             marker=self.marker,
             fresh_log=fresh_log,
             on_launch=self._watchdog.watch,
+            on_progress=self.on_progress,
         )
 
     def _template_values(self, settings: AppSettings, port: int) -> dict[str, str]:

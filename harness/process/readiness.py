@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.process.waiting import wait_for_exit
@@ -67,8 +68,18 @@ def probe(host: str, port: int, path: str, timeout: float) -> tuple[int | None, 
         connection.close()
 
 
+#: Called after every probe with (attempts so far, what the last one saw).
+Progress = Callable[[int, str], None]
+
+
 def wait_until_ready(
-    process: subprocess.Popen[bytes], host: str, port: int, path: str, timeout: float
+    process: subprocess.Popen[bytes],
+    host: str,
+    port: int,
+    path: str,
+    timeout: float,
+    *,
+    on_progress: Progress | None = None,
 ) -> Ready:
     """Probe ``http://host:port{path}`` until it answers 2xx; raise :class:`NotReady` otherwise."""
     started = time.monotonic()
@@ -86,6 +97,8 @@ def wait_until_ready(
             raise NotReady("timeout", now - started, attempts, last_seen, None)
         attempts += 1
         status, last_seen = probe(host, port, path, deadline - now)
+        if on_progress is not None:
+            on_progress(attempts, last_seen)
         now = time.monotonic()
         if status is not None and 200 <= status < 300:
             return Ready(now - started, attempts)

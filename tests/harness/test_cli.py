@@ -1,0 +1,137 @@
+"""The ``harness`` command, used as a person would: a subprocess, its output read, Ctrl-C sent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from .api_support import http_get, tiny_project
+from .support import wait_until_gone
+
+HARNESS = str(Path(sys.executable).with_name("harness"))
+
+
+def cli(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HARNESS, *args], cwd=project, capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+
+
+def test_check_accepts_a_valid_configuration_and_lists_each_profile(tmp_path):
+    tiny_project(tmp_path, extra="[tool.harness.profiles.slow]\nenv = { TINY_START_DELAY = 1 }\n")
+    result = cli(tmp_path, "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is valid" in result.stdout
+    assert "profile default: ok" in result.stdout
+    assert "profile slow: ok" in result.stdout
+
+
+def test_check_explains_each_problem(tmp_path):
+    tiny_project(tmp_path, app={"startup_timout": 5, "port": "8080"})
+    result = cli(tmp_path, "check")
+    assert result.returncode == 1
+    assert "tool.harness.startup_timout: unknown key (did you mean 'startup_timeout'?)" in result.stdout
+    assert "tool.harness.port: expected an integer port" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_check_reports_a_command_that_is_not_installed(tmp_path):
+    tiny_project(tmp_path, command='["no-such-server-binary", "--port", "{port}"]')
+    result = cli(tmp_path, "check")
+    assert result.returncode == 1
+    assert "'no-such-server-binary'" in result.stdout
+    assert "was not found on PATH" in result.stdout
+
+
+def test_env_prints_what_the_app_gets_with_secrets_masked(tmp_path):
+    tiny_project(
+        tmp_path,
+        env={"SHOP_API_KEY": "s3cret", "MODE": "demo"},
+        extra='[tool.harness.services.payments]\nenv = { PAYMENTS_URL = "{url}/v1" }\n',
+    )
+    result = cli(tmp_path, "env", env={**os.environ, "REQUESTS_CA_BUNDLE": "/etc/inherited.pem"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "SHOP_API_KEY=********" in lines
+    assert "MODE=demo" in lines
+    assert "PAYMENTS_URL=http://127.0.0.1:<payments port>/v1" in lines
+    assert "PORT=<app port>" in lines
+    assert "s3cret" not in result.stdout
+    assert any(
+        line.startswith("# removed from the inherited environment:") and "REQUESTS_CA_BUNDLE" in line
+        for line in lines
+    )
+
+
+def _start_up(project: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    process = subprocess.Popen(
+        [HARNESS, "up"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    head: list[str] = []
+    for line in process.stdout:
+        head.append(line)
+        if "log follows" in line:
+            return process, head
+    raise AssertionError("harness up ended early:\n" + "".join(head))
+
+
+def _value(head: list[str], label: str) -> str:
+    return next(line.split(None, len(label.split()))[-1] for line in head if line.strip().startswith(label))
+
+
+def test_up_shows_where_everything_is_follows_the_log_and_stops_on_ctrl_c(tmp_path):
+    tiny_project(tmp_path, extra='[tool.harness.services.payments]\nenv = { PAYMENTS_URL = "{url}" }\n')
+    process, head = _start_up(tmp_path)
+    try:
+        text = "".join(head)
+        assert "service payments" in text
+        app_url = _value(head, "app (default)").split()[0]
+        pid = int(text.split("pid ")[1].split(",")[0])
+        assert "env file" in text
+        assert "log " in text
+        assert http_get(f"{app_url}/health")[0] == 200
+        family = [pid, *(child.pid for child in psutil.Process(pid).children(recursive=True))]
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "tiny_app GET /health -> 200" in rest  # the app's log was followed
+    assert "SIGINT received, stopping" in rest
+    assert "stopped everything" in rest
+    assert process.returncode == 0
+    assert wait_until_gone(family) == []
+    assert not (tmp_path / "env" / "harness.env").exists()
+
+
+def test_up_shows_a_live_status_line_while_a_slow_app_starts(tmp_path):
+    tiny_project(tmp_path, env={"TINY_START_DELAY": 2.8})
+    started = time.monotonic()
+    process, head = _start_up(tmp_path)
+    try:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert time.monotonic() - started >= 2.8
+    status = "".join(head)
+    assert "harness: starting the app ..." in status
+    assert "attempts, last: connection refused" in status
+
+
+def test_up_reports_an_app_that_exits_and_fails(tmp_path):
+    tiny_project(tmp_path, env={"TINY_EXIT_CODE": 3})
+    result = cli(tmp_path, "up")
+    assert result.returncode == 1
+    assert "exited before it was ready: exit code 3" in result.stdout
+    assert "tiny_app exiting with 3 on purpose" in result.stdout
