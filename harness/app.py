@@ -150,12 +150,15 @@ def start_app(
     fresh_log: bool = True,
     on_launch: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
+    process_only: Mapping[str, str] | None = None,
 ) -> App:
     """Write the env file, launch the app and wait until it is ready.
 
     ``fresh_log`` empties the log file first; otherwise (a restart within the same run) the new
     output is appended after a separator line, so the earlier instance's log is never lost.
     ``on_launch`` gets the pid (= process group) the moment the process exists.
+    ``process_only`` values go to the process environment but not the env file (run plumbing such
+    as the offline guard's proxy); the configuration's values win over them.
 
     On any failure the process tree is stopped before the error is raised: a failed start never
     leaves a process behind.
@@ -168,7 +171,7 @@ def start_app(
         file_values,
         header=f"Written by harness for profile {settings.profile!r}; removed at teardown.",
     )
-    values: dict[str, str | None] = {**env_values, **file_values}
+    values: dict[str, str | None] = {**(process_only or {}), **env_values, **file_values}
     app_marker = f"{marker}/{settings.profile}/{uuid.uuid4().hex[:8]}"
     env = build_app_env(
         os.environ if inherited is None else inherited,

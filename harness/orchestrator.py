@@ -240,15 +240,12 @@ class Harness:
     def _start_on_port(self, settings: AppSettings, port: int) -> App:
         env_file, log_path = self._paths(settings.profile)
         values = self._template_values(settings, port)
-        # The offline guard's proxy variables come first, so a proxy the configuration sets wins.
-        guard = self.offline_guard.proxy_env() if self.offline_guard is not None else {}
-        env_values: dict[str, str | None] = {
-            **guard,
-            **{
-                name: None if value is None else templating.render(value, values)
-                for name, value in settings.env.items()
-            },
+        env_values = {
+            name: None if value is None else templating.render(value, values)
+            for name, value in settings.env.items()
         }
+        # Plumbing of this run, like the markers: in the process environment, not the env file.
+        guard = self.offline_guard.proxy_env() if self.offline_guard is not None else {}
         command_values = {
             "port": str(port),
             "host": settings.host,
@@ -272,6 +269,7 @@ class Harness:
             fresh_log=fresh_log,
             on_launch=self._watchdog.watch,
             on_progress=self.on_progress,
+            process_only=guard,
         )
 
     def _template_values(self, settings: AppSettings, port: int) -> dict[str, str]:

@@ -100,7 +100,11 @@ def _handle_sigterm_like_ctrl_c(config: pytest.Config) -> None:
     already handles SIGTERM, or outside the main thread."""
     if threading.current_thread() is not threading.main_thread():
         return
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+    current = signal.getsignal(signal.SIGTERM)
+    # coverage's `sigterm = true` handler only saves data and dies; a teardown first saves more
+    # (the app's own coverage included), and coverage still saves at the normal exit that follows.
+    from_coverage = getattr(current, "__module__", "") == "coverage.control"
+    if current is not signal.SIG_DFL and not from_coverage:
         return
     config.stash[_sigterm_key] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
 

@@ -141,7 +141,9 @@ MALFORMED = {
 @pytest.mark.parametrize("payload", MALFORMED.values(), ids=MALFORMED.keys())
 def test_malformed_http_never_stops_the_service_from_answering(service, payload):
     with connect(service) as sock:
-        with contextlib.suppress(ConnectionError):  # the server may give up reading a huge request
+        # The server may give up reading a huge request and close; the kernel then resets the
+        # connection, and send or shutdown fail with ECONNRESET, EPIPE or ENOTCONN (an OSError).
+        with contextlib.suppress(OSError):
             sock.sendall(payload)
             sock.shutdown(socket.SHUT_WR)  # a truncated request ends here: the client sends no more
         answer = read_all(sock)

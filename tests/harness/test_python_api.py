@@ -74,8 +74,10 @@ def test_app_environment_is_built_from_config_not_leaked_from_the_runner(tmp_pat
     with Harness.from_pyproject(pyproject) as h:
         assert dict(os.environ) == runner_env
         url = h.app.url
-        assert app_env(url, "HTTP_PROXY") == "<unset>"
-        assert app_env(url, "http_proxy") == "<unset>"
+        # Never the inherited proxy; with the offline guard on (the default), the guard.
+        assert h.offline_guard is not None
+        assert app_env(url, "HTTP_PROXY") == h.offline_guard.url
+        assert app_env(url, "http_proxy") == h.offline_guard.url
         assert app_env(url, "REQUESTS_CA_BUNDLE") == "<unset>"
         no_proxy = app_env(url, "NO_PROXY").split(",")
         assert "127.0.0.1" in no_proxy

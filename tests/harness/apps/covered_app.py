@@ -1,13 +1,16 @@
 """A tiny app whose code coverage the harness's own tests measure (see test_app_coverage.py).
 
 GET /health      200 "ok"
-GET /covered     calls only_on_the_covered_route(): its marked line runs in this process only
+GET /covered     200 "covered", through only_on_the_covered_route(): a line only this process runs
 PORT             port to listen on
 COVERED_ON_TERM  what SIGTERM does:
-                 "exit"    (default) a handler raises SystemExit(0): a clean exit, atexit handlers run
-                 "default" no handler of ours: the process dies of the signal, atexit handlers do NOT run
+                 "exit"    (default) our handler ends serve_forever() with SystemExit(0): a clean exit
+                           that runs the finally block and atexit handlers (where coverage saves)
+                 "default" no handler of ours: the process dies of the signal and atexit handlers do
+                           NOT run (only coverage's own `sigterm = true` handler can save its data)
 
-The lines marked ``# ONLY-THE-APP`` and ``# NEVER-RUN`` are found by the test through those markers.
+The test finds the lines it checks by the marker comment that ends them (ONLY-THE-APP, NEVER-RUN,
+AFTER-SIGTERM), so this file can change without renumbering the test.
 """
 
 import http.server
@@ -17,8 +20,7 @@ import sys
 
 
 def only_on_the_covered_route() -> bytes:
-    answer = b"covered"  # ONLY-THE-APP
-    return answer
+    return b"covered"  # ONLY-THE-APP
 
 
 def never_called() -> bytes:
@@ -26,6 +28,9 @@ def never_called() -> bytes:
 
 
 def _stop(signum: int, frame: object) -> None:
+    # Ignore any further SIGTERM: a second one arriving while atexit handlers run (coverage writing
+    # its data file) would raise SystemExit inside them and lose the data.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(0)
 
 
@@ -50,7 +55,7 @@ def main() -> None:
         server.serve_forever()
     finally:
         server.server_close()
-        print("covered_app stopped", flush=True)
+        print("covered_app stopped", flush=True)  # AFTER-SIGTERM
 
 
 if __name__ == "__main__":
