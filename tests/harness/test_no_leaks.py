@@ -26,7 +26,29 @@ from harness import Harness
 from harness.config import HarnessConfig, parse_table
 from harness.orchestrator import _live
 
-from .support import wait_until_gone
+# pid_max is 32768 on machines like this one: over hundreds of cycles a pid is reused by another
+# process, so processes are tracked as psutil handles, whose identity includes the start time.
+
+
+def _handle(pid: int) -> psutil.Process:
+    return psutil.Process(pid)
+
+
+def _still_running(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Poll until none of ``processes`` (the very processes, not their pids) is alive."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = []
+        for process in processes:
+            try:
+                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(process)
+            except psutil.Error:
+                pass
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.02)
+
 
 TRIVIAL_APP = Path(__file__).resolve().parents[2] / "bench" / "apps" / "trivial_app.py"
 
@@ -132,8 +154,8 @@ def test_200_full_harness_cycles_leave_fds_threads_and_children_where_they_start
     config = trivial_config(tmp_path)
     fds_before = open_fds()
     before = Usage.now()
-    app_pids: list[int] = []
-    run_pids: set[int] = set()  # every process the runs started: apps, watchdogs
+    apps: list[psutil.Process] = []
+    run_processes: dict[tuple[int, float], psutil.Process] = {}  # everything the runs started
     started = time.monotonic()
 
     for cycle in range(CYCLES):
@@ -143,8 +165,9 @@ def test_200_full_harness_cycles_leave_fds_threads_and_children_where_they_start
             app = harness.app_for()
             assert app.is_alive(), f"cycle {cycle}: the app is not running"
             assert app.env["UPSTREAM_URL"] == harness.services["upstream"].url
-            app_pids.append(app.pid)
-            run_pids.update(child.pid for child in psutil.Process().children(recursive=True))
+            apps.append(_handle(app.pid))
+            for child in psutil.Process().children(recursive=True):
+                run_processes[(child.pid, child.create_time())] = child
         finally:
             harness.stop()
         assert not harness.services["upstream"].is_running()
@@ -153,9 +176,10 @@ def test_200_full_harness_cycles_leave_fds_threads_and_children_where_they_start
     elapsed = time.monotonic() - started
     after = assert_back_to(before, fds_before, f"{CYCLES} full Harness cycles")
     print(f"\n{CYCLES} full cycles in {elapsed:.1f} s; before: {before.summary()}; after: {after.summary()}")
-    assert len(set(app_pids)) == CYCLES  # every cycle really started its own app
-    assert set(app_pids) <= run_pids
-    assert wait_until_gone(sorted(run_pids), timeout=SETTLE_SECONDS) == []
+    identities = {(app.pid, app.create_time()) for app in apps}
+    assert len(identities) == CYCLES  # every cycle really started its own app
+    assert identities <= set(run_processes)
+    assert _still_running(list(run_processes.values()), timeout=SETTLE_SECONDS) == []
     assert list((tmp_path / ".harness" / "runs").glob("*.json")) == []  # every run record removed
     assert not any(h.config is config for h in _live)  # no stopped harness kept for atexit
 
@@ -165,12 +189,12 @@ def test_200_app_restarts_within_one_harness_leave_nothing_behind(tmp_path):
     fds_before = open_fds()
     before = Usage.now()
     harness = Harness(config)
-    app_pids: list[int] = []
+    apps: list[psutil.Process] = []
     try:
         harness.start_services()
         # The first start brings the harness's own long-lived parts (the watchdog process and its
         # pipe, the mock's serving thread and socket): the baseline for the cycles is after it.
-        app_pids.append(harness.app_for().pid)
+        apps.append(_handle(harness.app_for().pid))
         harness.stop_app()
         fds_running = open_fds()
         running = assert_back_to(Usage.now(), fds_running, "the first app start")
@@ -178,8 +202,11 @@ def test_200_app_restarts_within_one_harness_leave_nothing_behind(tmp_path):
         for cycle in range(1, CYCLES):
             app = harness.app_for()
             assert app.is_alive(), f"cycle {cycle}: the app is not running"
-            assert app.pid not in app_pids, f"cycle {cycle}: stop_app() did not stop the app"
-            app_pids.append(app.pid)
+            handle = _handle(app.pid)
+            assert all(handle != earlier for earlier in apps), (
+                f"cycle {cycle}: stop_app() did not stop the app"
+            )
+            apps.append(handle)
             harness.stop_app()
         elapsed = time.monotonic() - started
         within = assert_back_to(running, fds_running, f"{CYCLES} app_for/stop_app cycles")
@@ -189,5 +216,5 @@ def test_200_app_restarts_within_one_harness_leave_nothing_behind(tmp_path):
 
     after = assert_back_to(before, fds_before, "a Harness after its app cycles")
     print(f"before the harness: {before.summary()}; after its stop: {after.summary()}")
-    assert len(set(app_pids)) == CYCLES
-    assert wait_until_gone(app_pids, timeout=SETTLE_SECONDS) == []
+    assert len({(app.pid, app.create_time()) for app in apps}) == CYCLES
+    assert _still_running(apps, timeout=SETTLE_SECONDS) == []
