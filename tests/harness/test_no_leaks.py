@@ -156,6 +156,9 @@ def test_200_full_harness_cycles_leave_fds_threads_and_children_where_they_start
     before = Usage.now()
     apps: list[psutil.Process] = []
     run_processes: dict[tuple[int, float], psutil.Process] = {}  # everything the runs started
+    # Children the runner already had (a session harness's watchdog, when the functional suite runs
+    # in the same session) are not this test's: they stay, and must not be mistaken for a leak.
+    earlier = {(child.pid, child.create_time()) for child in psutil.Process().children(recursive=True)}
     started = time.monotonic()
 
     for cycle in range(CYCLES):
@@ -167,7 +170,9 @@ def test_200_full_harness_cycles_leave_fds_threads_and_children_where_they_start
             assert app.env["UPSTREAM_URL"] == harness.services["upstream"].url
             apps.append(_handle(app.pid))
             for child in psutil.Process().children(recursive=True):
-                run_processes[(child.pid, child.create_time())] = child
+                identity = (child.pid, child.create_time())
+                if identity not in earlier:
+                    run_processes[identity] = child
         finally:
             harness.stop()
         assert not harness.services["upstream"].is_running()
