@@ -1,0 +1,83 @@
+"""Was the machine ours during a measurement? CPU time used by anything but this process tree.
+
+``with Foreign() as other: ...`` then ``other.share`` is the CPU time the rest of the machine used
+during the block (all cores, from /proc/stat, minus what this process, its live descendants and its
+reaped children used), as a share of one core over the block's wall time. Benchmarks use it to
+redo a measurement that something else on the machine (another benchmark, a CI run) disturbed:
+:func:`undisturbed`. Linux only; elsewhere ``share`` is always 0.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TypeVar
+
+import psutil
+
+T = TypeVar("T")
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _machine_busy() -> float:
+    """Seconds of CPU all cores spent not idle since boot."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    guest = sum(fields[8:10]) if len(fields) > 9 else 0  # already counted in user and nice
+    return (sum(fields) - idle - guest) / _TICK
+
+
+def _ours() -> float:
+    """CPU seconds of this process (with its reaped children) and its live descendants."""
+    me = psutil.Process()
+    times = me.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in me.children(recursive=True):
+        try:
+            child_times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += child_times.user + child_times.system
+    return float(total)
+
+
+class Foreign:
+    """CPU the rest of the machine used while the block ran, in cores (0.25: a quarter of one)."""
+
+    def __init__(self) -> None:
+        self.share = 0.0
+        self._start = (0.0, 0.0, 0.0)
+
+    def __enter__(self) -> Foreign:
+        self._start = (time.perf_counter(), _machine_busy(), _ours())
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        wall, busy, ours = self._start
+        elapsed = time.perf_counter() - wall
+        other = (_machine_busy() - busy) - (_ours() - ours)
+        self.share = max(0.0, other / elapsed) if elapsed > 0 else 0.0
+
+
+def undisturbed(
+    action: Callable[[], T], *, limit: float, retries: int, pause: float = 3.0
+) -> tuple[T, float, int]:
+    """Run ``action`` until the rest of the machine used at most ``limit`` cores meanwhile (at most
+    ``retries`` repeats, ``pause`` seconds apart); return its result, that share and the repeats.
+    The last attempt's result is returned even if it was disturbed (the share says so)."""
+    attempt = 0
+    while True:
+        with Foreign() as other:
+            result = action()
+        if other.share <= limit or attempt >= retries:
+            return result, other.share, attempt
+        attempt += 1
+        time.sleep(pause)
