@@ -33,7 +33,9 @@ Not a test: nothing here asserts.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -74,6 +76,7 @@ def get(url, path):
 '''
 
 CONFTEST = """
+import gc
 import json
 import os
 import time
@@ -84,7 +87,19 @@ import pytest
 MODE = os.environ["BENCH_MODE"]
 VARIANT = os.environ["BENCH_VARIANT"]
 FIRST, LAST = os.environ["BENCH_FIRST"], os.environ["BENCH_LAST"]
-_times = {}
+_times = {"gc": 0.0}
+_gc_started = [0.0]
+
+
+def _gc_pause(phase, info):  # garbage collection time within the timed tests (any thread)
+    if "start" in _times and "end" not in _times:
+        if phase == "start":
+            _gc_started[0] = time.perf_counter()
+        else:
+            _times["gc"] += time.perf_counter() - _gc_started[0]
+
+
+gc.callbacks.append(_gc_pause)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -164,8 +179,8 @@ def write_project(root: Path, variant: str, tests: int) -> None:
     (root / "test_trivial.py").write_text("from benchclient import get\n" + body)
 
 
-def run_pytest(root: Path, variant: str, mode: str, tests: int) -> float:
-    """Seconds for tests 1..N inside one pytest run."""
+def run_pytest(root: Path, variant: str, mode: str, tests: int) -> tuple[float, float]:
+    """Seconds for tests 1..N inside one pytest run, and the garbage collection pauses among them."""
     times = root / "times.json"
     times.unlink(missing_ok=True)
     env = {
@@ -192,11 +207,12 @@ def run_pytest(root: Path, variant: str, mode: str, tests: int) -> float:
             f"\n{result.stderr[-3000:]}"
         )
     recorded = json.loads(times.read_text())
-    return float(recorded["end"] - recorded["start"])
+    return float(recorded["end"] - recorded["start"]), float(recorded["gc"])
 
 
-def run_loop(root: Path, tests: int) -> float:
-    """Seconds for the same N requests in a plain loop (app and mock started by the Python API)."""
+def run_loop(root: Path, tests: int) -> tuple[float, float]:
+    """Seconds for the same N requests in a plain loop (app and mock started by the Python API),
+    and the garbage collection pauses among them."""
     namespace: dict[str, object] = {}
     exec(CLIENT, namespace)  # the very client the tests use
     get = namespace["get"]
@@ -207,13 +223,25 @@ def run_loop(root: Path, tests: int) -> float:
         url = plain.app.url
         get(url, PATHS[variant])  # type: ignore[operator]  # the warm-up test's counterpart
         services = list(plain.services.values())
+        pauses = [0.0, 0.0]
+
+        def pause(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                pauses[1] = time.perf_counter()
+            else:
+                pauses[0] += time.perf_counter() - pauses[1]
+
+        gc.callbacks.append(pause)
         started = time.perf_counter()
-        for _ in range(tests):
-            get(url, PATHS[variant])  # type: ignore[operator]
-            for service in services:  # what the plain pytest run does after each test
-                service.clear_log()
-                service.journal.clear()
-        return time.perf_counter() - started
+        try:
+            for _ in range(tests):
+                get(url, PATHS[variant])  # type: ignore[operator]
+                for service in services:  # what the plain pytest run does after each test
+                    service.clear_log()
+                    service.journal.clear()
+            return time.perf_counter() - started, pauses[0]
+        finally:
+            gc.callbacks.remove(pause)
 
 
 def main() -> None:
@@ -237,25 +265,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
         for variant in variants:
             write_project(Path(tmp) / variant, variant, args.tests)
+        # ms per test (NaN: still disturbed after every retry, left out of the medians)
         samples: dict[tuple[str, str], list[float]] = {(v, m): [] for v in variants for m in MODES}
-        redone, worst = 0, 0.0
+        pauses: dict[tuple[str, str], list[float]] = {(v, m): [] for v in variants for m in MODES}
+        redone = 0
         for run in range(args.runs):
             for variant in variants:
                 root = Path(tmp) / variant
                 shift = run % len(MODES)
                 for mode in MODES[shift:] + MODES[:shift]:
 
-                    def measure(root: Path = root, variant: str = variant, mode: str = mode) -> float:
+                    def measure(
+                        root: Path = root, variant: str = variant, mode: str = mode
+                    ) -> tuple[float, float]:
                         if mode == "loop":
                             return run_loop(root, args.tests)
                         return run_pytest(root, variant, mode, args.tests)
 
-                    seconds, share, repeats = undisturbed(
+                    (seconds, collecting), share, repeats = undisturbed(
                         measure, limit=args.foreign_limit, retries=args.retries
                     )
                     redone += repeats
-                    worst = max(worst, share)
-                    samples[variant, mode].append(seconds * 1000 / args.tests)
+                    clean = share <= args.foreign_limit
+                    samples[variant, mode].append(seconds * 1000 / args.tests if clean else math.nan)
+                    pauses[variant, mode].append(collecting * 1000 / args.tests if clean else math.nan)
             print(
                 f"  run {run + 1}: "
                 + "; ".join(
@@ -267,24 +300,33 @@ def main() -> None:
         print(f"{header[0]:<8}" + "".join(f"{h:>16}" for h in header[1:]))
         for variant in variants:
             loop, plain, ours = (samples[variant, mode] for mode in MODES)
-
-            def paired(a: list[float], b: list[float]) -> float:
-                return statistics.median(x - y for x, y in zip(a, b, strict=True))
-
             figures = (
-                statistics.median(loop),
-                statistics.median(plain),
-                statistics.median(ours),
-                paired(plain, loop),
-                paired(ours, plain),
-                paired(ours, loop),
+                _median(loop),
+                _median(plain),
+                _median(ours),
+                _paired(plain, loop),
+                _paired(ours, plain),
+                _paired(ours, loop),
             )
             print(f"{variant:<8}" + "".join(f"{f:>14.3f}ms" for f in figures))
         print("differences: medians of the per-run differences (the runs are paired)")
+        print("of which garbage collection pauses (ms per test, median):")
+        for variant in variants:
+            print(f"{variant:<8}" + "".join(f"{_median(pauses[variant, m]):>14.3f}ms" for m in MODES))
+        dropped = sum(math.isnan(value) for values in samples.values() for value in values)
         print(
             f"measurements redone because other processes used over {args.foreign_limit:g} cores "
-            f"meanwhile: {redone}; most CPU used by others during a kept one: {worst:.2f} cores"
+            f"meanwhile: {redone}; still disturbed after {args.retries} retries, left out: {dropped}"
         )
+
+
+def _median(values: list[float]) -> float:
+    kept = [value for value in values if not math.isnan(value)]
+    return statistics.median(kept) if kept else math.nan
+
+
+def _paired(a: list[float], b: list[float]) -> float:
+    return _median([x - y for x, y in zip(a, b, strict=True)])
 
 
 if __name__ == "__main__":

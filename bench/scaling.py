@@ -19,7 +19,8 @@ one request to the app and checks the answer and the upstream calls):
 
 Each run is ``python -m pytest -q -p no:cacheprovider ...`` in a fresh process, timed from launch to
 exit; variants are interleaved round by round (the order rotating) so machine noise hits all alike,
-and medians are printed with their ratio to the first variant. Not a test: nothing here asserts,
+and medians are printed with their ratio to the first variant, beside the CPU time other processes
+of the machine used meanwhile (a shared machine's noise shows there). Not a test: nothing here asserts,
 but a run that does not pass is reported and stops the benchmark.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shlex
 import statistics
 import subprocess
@@ -265,19 +267,44 @@ class Variant:
 _SUMMARY = re.compile(r"^=* ?(\d+ (?:passed|failed|error).*?) in [\d.]+s", re.MULTILINE)
 
 
+def _busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy since boot (Linux /proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+#: CPU seconds other processes of the machine used during each run, by variant (a noise indicator).
+FOREIGN: dict[str, list[float]] = {}
+
+
 def run_once(variant: Variant) -> float:
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *variant.args]
+    busy, ours = _busy_cpu_seconds(), _children_cpu_seconds()
     started = time.perf_counter()
     env = {**os.environ, **{k: v for k, v in variant.env.items() if v is not None}}
     for name in [k for k, v in variant.env.items() if v is None]:
         env.pop(name, None)
     done = subprocess.run(argv, cwd=variant.cwd, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
+    used = _children_cpu_seconds() - ours
+    foreign = max(_busy_cpu_seconds() - busy - used, 0.0)
+    FOREIGN.setdefault(variant.label, []).append(foreign)
     if done.returncode != 0:
         sys.stdout.write(done.stdout[-4000:] + done.stderr[-2000:])
         raise SystemExit(f"{variant.label}: pytest exited {done.returncode} ({shlex.join(argv)})")
     summary = _SUMMARY.findall(done.stdout)
-    print(f"  {variant.label:<34} {elapsed:7.2f} s  {summary[-1] if summary else ''}", flush=True)
+    print(
+        f"  {variant.label:<34} {elapsed:7.2f} s  {summary[-1] if summary else ''}  "
+        f"(cpu: this run {used:.1f} s, other processes {foreign:.1f} s)",
+        flush=True,
+    )
     return elapsed
 
 
@@ -294,12 +321,13 @@ def report(times: dict[str, list[float]], title: str) -> None:
     labels = list(times)
     base = statistics.median(times[labels[0]])
     print(f"\n{title}\n")
-    print(f"| variant | median (s) | runs (s) | ratio to {labels[0]} |")
-    print("| --- | ---: | --- | ---: |")
+    print(f"| variant | median (s) | runs (s) | ratio to {labels[0]} | other processes' cpu (s/run) |")
+    print("| --- | ---: | --- | ---: | ---: |")
     for label in labels:
         median = statistics.median(times[label])
         runs = ", ".join(f"{value:.2f}" for value in times[label])
-        print(f"| {label} | {median:.2f} | {runs} | {median / base:.2f} |")
+        foreign = statistics.median(FOREIGN.get(label, [0.0]))
+        print(f"| {label} | {median:.2f} | {runs} | {median / base:.2f} | {foreign:.1f} |")
 
 
 def bench_cwyd(args: argparse.Namespace) -> None:

@@ -15,13 +15,14 @@ with 200 ``ok`` on 127.0.0.1:
 The client is the same for every server: one thread, non-blocking raw sockets and a selector,
 keeping C requests in flight; each request is a new TCP connection (``Connection: close``), read
 up to its Content-Length, then closed. A measurement runs for S seconds (no new request after S;
-those in flight are finished) and counts completed 200s; every server is warmed up first (the JVM
-needs it), and its requests are forgotten before each measurement (``end_test()``/``clear_log()``,
-WireMock's ``DELETE /__admin/requests``). Measurements are interleaved (run, concurrency, server
-order rotated). Also printed: the server process's CPU time per request (user+system, all its
-threads), which does not depend on how fast the client is, and how busy the client was. A
-measurement during which other processes used more than ``--foreign-limit`` cores (bench/quiet.py)
-is repeated, up to ``--retries`` times. Not a test: nothing here asserts.
+those in flight are finished) and counts completed 200s. Every server is warmed up first (3 s;
+WireMock 30 s, until the JVM has compiled its hot paths), and its requests are forgotten before
+each measurement (``end_test()``/``clear_log()``, WireMock's ``DELETE /__admin/requests``).
+Measurements are interleaved (run, concurrency, server order rotated). Also printed: the server
+process's CPU time per request (user+system, all its threads), which does not depend on how fast
+the client is, and how busy the client was. A measurement during which other processes used more
+than ``--foreign-limit`` cores (bench/quiet.py) is repeated, up to ``--retries`` times, and left
+out of the medians if it never was quiet. Not a test: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import math
 import os
 import re
 import selectors
@@ -251,6 +253,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, action="append")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load before the runs")
+    parser.add_argument(
+        "--jvm-warmup", type=float, default=30.0, help="seconds of load before the runs, for WireMock"
+    )
     parser.add_argument("--no-wiremock", action="store_true")
     parser.add_argument(
         "--foreign-limit",
@@ -289,13 +294,15 @@ def main() -> None:
                         notes.append(f"wiremock: left out: {started}")
                     else:
                         servers.append(started)
-            for server in servers:
-                load(server.port, max(levels), args.warmup)
+            for server in servers:  # the JVM compiles its hot paths during the first seconds
+                warmup = max(args.warmup, args.jvm_warmup) if server.name == "wiremock" else args.warmup
+                for concurrency in levels:
+                    load(server.port, concurrency, warmup / len(levels))
             rps: dict[tuple[str, int], list[float]] = {(s.name, c): [] for s in servers for c in levels}
             cpu: dict[tuple[str, int], list[float]] = {(s.name, c): [] for s in servers for c in levels}
             busy: dict[tuple[str, int], list[float]] = {(s.name, c): [] for s in servers for c in levels}
             errors: dict[tuple[str, int], int] = {(s.name, c): 0 for s in servers for c in levels}
-            redone, worst = 0, 0.0
+            redone = dropped = 0
             for run in range(args.runs):
                 shown = []
                 for concurrency in levels:
@@ -315,11 +322,15 @@ def main() -> None:
                             measure, limit=args.foreign_limit, retries=args.retries
                         )
                         redone += repeats
-                        worst = max(worst, share)
                         key = (server.name, concurrency)
-                        rps[key].append(result.rps)
-                        cpu[key].append(used * 1e6 / max(result.completed, 1))
                         errors[key] += result.errors
+                        if share > args.foreign_limit:  # still disturbed: left out of the medians
+                            dropped += 1
+                            result = Load(0, result.errors, math.nan, math.nan)
+                        rps[key].append(result.rps)
+                        cpu[key].append(
+                            used * 1e6 / max(result.completed, 1) if result.completed else math.nan
+                        )
                         busy[key].append(result.client_cpu / result.seconds * 100)
                     shown.append(
                         f"c={concurrency} "
@@ -334,15 +345,15 @@ def main() -> None:
     heading = f"{'clients':<8}" + "".join(f"{name:>{width}}" for name in names)
     print(heading + "   (requests/s, median)")
     for concurrency in levels:
-        figures = (statistics.median(rps[n, concurrency]) for n in names)
+        figures = (_median(rps[n, concurrency]) for n in names)
         print(f"{concurrency:<8}" + "".join(f"{figure:>{width}.0f}" for figure in figures))
     print(heading + "   (server CPU µs/request, median)")
     for concurrency in levels:
-        figures = (statistics.median(cpu[n, concurrency]) for n in names)
+        figures = (_median(cpu[n, concurrency]) for n in names)
         print(f"{concurrency:<8}" + "".join(f"{figure:>{width}.0f}" for figure in figures))
     print(heading + "   (client CPU busy %, median: near 100 means the client limits the figure)")
     for concurrency in levels:
-        figures = (statistics.median(busy[n, concurrency]) for n in names)
+        figures = (_median(busy[n, concurrency]) for n in names)
         print(f"{concurrency:<8}" + "".join(f"{figure:>{width}.0f}" for figure in figures))
     if "harness" in names:
         print("harness / other: ratio of median rps (median of the per-run ratios)")
@@ -353,18 +364,24 @@ def main() -> None:
                 if name == "harness":
                     continue
                 theirs = rps[name, concurrency]
-                paired = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
-                ratio = statistics.median(ours) / statistics.median(theirs)
+                paired = _median([a / b for a, b in zip(ours, theirs, strict=True)])
+                ratio = _median(ours) / _median(theirs)
                 parts.append(f"{name} {ratio:.2f}x ({paired:.2f}x)")
             print(f"  c={concurrency}: " + ", ".join(parts))
     failed = {key: count for key, count in errors.items() if count}
     print("errors: " + (", ".join(f"{n} c={c}: {k}" for (n, c), k in failed.items()) if failed else "none"))
     print(
         f"measurements redone because other processes used over {args.foreign_limit:g} cores meanwhile: "
-        f"{redone}; most CPU used by others during a kept one: {worst:.2f} cores"
+        f"{redone}; still disturbed after {args.retries} retries, left out: {dropped}"
     )
     for note in notes:
         print(note)
+
+
+def _median(values: list[float]) -> float:
+    """Median of the values that are not NaN (NaN: a measurement left out)."""
+    kept = [value for value in values if not math.isnan(value)]
+    return statistics.median(kept) if kept else math.nan
 
 
 if __name__ == "__main__":
