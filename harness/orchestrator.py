@@ -15,11 +15,14 @@ import weakref
 from pathlib import Path
 from types import TracebackType
 
+from harness import simulators
 from harness.app import App, format_host, start_app
 from harness.config import DEFAULT_PROFILE, AppSettings, HarnessConfig, load_config, templating
+from harness.config.model import ServiceConfig
 from harness.errors import AppExitedError, AppStartError, HarnessError, TeardownError
 from harness.mocks import MockService
 from harness.mocks.offline import OfflineGuard
+from harness.mocks.tls import CertificateAuthority
 from harness.process import runs
 from harness.process.guard import Watchdog
 from harness.process.launch import render_command
@@ -76,8 +79,13 @@ class Harness:
         #: Told (attempts, what the last probe saw) while an app starts; the CLI's status line.
         self.on_progress = on_progress
         self.marker = new_marker()
+        #: The run's certificate authority, made only when some service has ``tls = true``.
+        self.certificate_authority: CertificateAuthority | None = None
+        if any(service.tls for service in config.services.values()):
+            bundle = self.state_dir / "tls" / f"{self.marker}-ca.pem"
+            self.certificate_authority = CertificateAuthority(bundle)
         self.services: dict[str, MockService] = {
-            name: MockService(name, strict=service.strict) for name, service in config.services.items()
+            name: self._mock_service(service) for name, service in config.services.items()
         }
         self._apps: dict[str, App] = {}
         self._start_failures: dict[str, AppStartError] = {}
@@ -91,6 +99,23 @@ class Harness:
         self._run_record: Path | None = None
         #: How many times each profile's app was restarted after it died.
         self.restarts: dict[str, int] = {}
+
+    def _mock_service(self, service: ServiceConfig) -> MockService:
+        context = None
+        if service.tls:
+            assert self.certificate_authority is not None
+            context = self.certificate_authority.server_context()
+        simulator = None
+        if service.simulator is not None:
+            simulator = simulators.create(service.simulator, service.options, root=self.config.root)
+        return MockService(service.name, strict=service.strict, ssl_context=context, simulator=simulator)
+
+    @property
+    def ca_bundle(self) -> Path | None:
+        """The PEM file the apps trust for the TLS mocks (None when no service uses TLS)."""
+        if self.certificate_authority is None:
+            return None
+        return self.certificate_authority.write_bundle()
 
     @classmethod
     def from_pyproject(
@@ -240,9 +265,14 @@ class Harness:
     def _start_on_port(self, settings: AppSettings, port: int) -> App:
         env_file, log_path = self._paths(settings.profile)
         values = self._template_values(settings, port)
-        env_values = {
-            name: None if value is None else templating.render(value, values)
-            for name, value in settings.env.items()
+        # The TLS mocks' CA first, so a configured value (the user's own bundle) still wins.
+        trust = self.certificate_authority.trust_env() if self.certificate_authority else {}
+        env_values: dict[str, str | None] = {
+            **trust,
+            **{
+                name: None if value is None else templating.render(value, values)
+                for name, value in settings.env.items()
+            },
         }
         # Plumbing of this run, like the markers: in the process environment, not the env file.
         guard = self.offline_guard.proxy_env() if self.offline_guard is not None else {}
@@ -305,6 +335,8 @@ class Harness:
                     service.stop()
             if self.offline_guard is not None:
                 self.offline_guard.stop()
+            if self.certificate_authority is not None:
+                self.certificate_authority.remove_bundle()
             self._services_started = False
             if not self.keep_env:
                 for env_file in self._env_files:

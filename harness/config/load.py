@@ -49,7 +49,7 @@ APP_KEYS = (
 )
 ON_CRASH = ("restart", "fail")
 TOP_KEYS = (*APP_KEYS, "env_file", "log_dir", "offline_guard", "env", "services", "profiles")
-SERVICE_KEYS = ("env", "strict")
+SERVICE_KEYS = ("env", "strict", "simulator", "options", "tls")
 PROFILE_KEYS = ("env", *APP_KEYS)
 
 DEFAULTS: dict[str, Any] = {
@@ -358,7 +358,43 @@ class _Validator:
         self.unknown_keys(body, SERVICE_KEYS, where)
         env = self.env(f"{where}.env", body.get("env", {}), (*SERVICE_FIELDS, *fields))
         strict = self.boolean(f"{where}.strict", body.get("strict", True))
-        return ServiceConfig(name=name, env=env, strict=bool(strict) if strict is not None else True)
+        tls = self.boolean(f"{where}.tls", body.get("tls", False))
+        simulator, options = self.simulator(where, body)
+        return ServiceConfig(
+            name=name,
+            env=env,
+            strict=bool(strict) if strict is not None else True,
+            simulator=simulator,
+            options=options,
+            tls=bool(tls),
+        )
+
+    def simulator(self, where: str, body: Mapping[str, object]) -> tuple[str | None, dict[str, object]]:
+        """``simulator`` and its ``options``, the options checked by the simulator itself."""
+        from harness import simulators  # noqa: PLC0415  # only configs with services import werkzeug
+
+        kind = body.get("simulator")
+        options = body.get("options", {})
+        if not isinstance(options, dict):
+            self.problem(f"{where}.options", "a table of simulator options", options)
+            options = {}
+        if kind is None:
+            if options:
+                self.problems.append(
+                    f"{where}.options: options without a simulator; fix: add simulator = "
+                    f'"<kind>" ({", ".join(simulators.KINDS)}) or remove the options'
+                )
+            return None, {}
+        if kind not in simulators.KINDS:
+            known = ", ".join(f'"{name}"' for name in simulators.KINDS)
+            hint = difflib.get_close_matches(str(kind), list(simulators.KINDS), n=1)
+            fix = f'did you mean "{hint[0]}"?' if hint else f"known simulators: {known}"
+            self.problems.append(f"{where}.simulator: unknown simulator {_describe(kind)}; {fix}")
+            return None, {}
+        self.problems += simulators.simulator_class(str(kind)).check_options(
+            options, f"{where}.options", self.root
+        )
+        return str(kind), options
 
     def profile(self, name: object, body: object, fields: tuple[str, ...]) -> ProfileConfig | None:
         where = f"tool.harness.profiles.{name}"

@@ -28,6 +28,12 @@ class ServiceConfig:
     name: str
     env: EnvTemplates = field(default_factory=dict)
     strict: bool = True
+    #: Simulator kind answering what no expectation matches (``None``: a plain mock).
+    simulator: str | None = None
+    #: The simulator's validated options (``[tool.harness.services.<name>.options]``).
+    options: Mapping[str, object] = field(default_factory=dict)
+    #: Serve HTTPS with a certificate from the run's own CA, which the app is made to trust.
+    tls: bool = False
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from harness.faults.sse import EventSource, sse
 from harness.mocks import verify
 from harness.mocks.journal import Journal, JournalEntry
 from harness.mocks.nearmiss import near_miss
+from harness.simulators.base import Simulator
 
 #: How often the serving loop checks for a stop request; bounds how long :meth:`stop` takes.
 SHUTDOWN_POLL_SECONDS = 0.01
@@ -101,10 +102,15 @@ class MockService(HTTPServer):
         strict: bool = True,
         host: str = "127.0.0.1",
         ssl_context: SSLContext | None = None,
+        simulator: Simulator | None = None,
     ) -> None:
         super().__init__(host, 0, ssl_context, threaded=True)
         self.name = name
         self.strict = strict
+        #: Answers what no expectation matches, as the real service would (None: plain mock).
+        self.simulator = simulator
+        if simulator is not None:
+            simulator.service_name = name
         self.journal = Journal()
         # Set when the current test ends (or the service stops): wakes every delay and stall.
         self._release = threading.Event()
@@ -225,10 +231,30 @@ class MockService(HTTPServer):
         return request_handler
 
     def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
+        # The simulator is the fallback: expectations the test primed win over its defaults. Not
+        # after an ordered expectation was missed: that mode fails every request, by design.
+        if self.simulator is not None and not self.permanently_failed:
+            response = self.simulator.handle(request)
+            if response is not None:
+                request.environ[_EXPECTATION] = self.simulator.describe(request)
+                return response
+            return self._simulator_not_found(request)
         request.environ[_UNMATCHED] = True
         handlers = [*self.ordered_handlers[:1], *self.oneshot_handlers, *self.handlers]
         request.environ[_NEAR_MISS] = near_miss(handlers, request) or "no expectation is registered"
         return super().respond_nohandler(request, extra_message)
+
+    def _simulator_not_found(self, request: Request) -> Response:
+        # A path the simulated service does not have: unmatched (a strict service fails the test,
+        # since the app calls something nobody simulates), answered with the service's own 404.
+        assert self.simulator is not None
+        request.environ[_UNMATCHED] = True
+        handlers = [*self.ordered_handlers[:1], *self.oneshot_handlers, *self.handlers]
+        request.environ[_NEAR_MISS] = near_miss(handlers, request) or (
+            f"the {self.simulator.kind} simulator has no route {request.method} {request.path}"
+        )
+        super().respond_nohandler(request)  # records the no-handler assertion, as for any miss
+        return self.simulator.not_found(request)
 
     def respond_permanent_failure(self) -> Response:
         # pytest-httpserver gives no request here; the journal marks the outcome from the status.
@@ -335,6 +361,8 @@ class MockService(HTTPServer):
     def begin_test(self) -> None:
         """Freeze the current expectations as the baseline and start a fresh request record."""
         self._baseline = (list(self.ordered_handlers), list(self.oneshot_handlers), list(self.handlers))
+        if self.simulator is not None:
+            self.simulator.begin_test()
         self._forget_requests()
 
     def end_test(self) -> None:
@@ -348,6 +376,8 @@ class MockService(HTTPServer):
             self.handlers[:] = permanent
             self._baseline = None
         self.permanently_failed = False
+        if self.simulator is not None:
+            self.simulator.end_test()
         self.come_up()  # a test that took the service down does not leave it down
         self._forget_requests()
 

@@ -1,0 +1,102 @@
+"""HTTPS for mock services: a certificate authority made for one run, and what makes an app trust it.
+
+Azure SDKs refuse key and token credentials over plain HTTP, so a mock standing in for an Azure
+service must speak TLS with a certificate the app accepts. The CA (trustme) exists only in memory
+and in one PEM bundle written for the run; its private key never touches the disk. The app is
+pointed at the bundle through every variable the common TLS stacks read (:data:`TRUST_VARIABLES`).
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from pathlib import Path
+
+#: Names the server certificate is valid for: however an app spells the mock's address.
+IDENTITIES = ("localhost", "127.0.0.1", "::1")
+
+#: Variables pointing a process at the bundle, and who reads them: OpenSSL-based stacks (Python's
+#: ssl and httpx/httpcore, the openai SDK, Go, .NET on Linux, Ruby) read SSL_CERT_FILE; requests
+#: (and so azure-core's default transport) reads REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE; curl and
+#: libcurl read CURL_CA_BUNDLE; Node.js adds NODE_EXTRA_CA_CERTS to its own roots; git reads
+#: GIT_SSL_CAINFO; AWS-style SDKs read AWS_CA_BUNDLE.
+TRUST_VARIABLES = (
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "GIT_SSL_CAINFO",
+    "AWS_CA_BUNDLE",
+)
+
+
+class CertificateAuthority:
+    """One run's CA: server contexts for the TLS mocks and a trust bundle for the apps.
+
+    The bundle holds this CA followed by the system's trusted roots, so an app that also talks to a
+    real HTTPS host (when the offline guard is off) keeps working while it trusts the mocks.
+    """
+
+    def __init__(self, bundle_path: Path) -> None:
+        import trustme  # noqa: PLC0415  # only runs that serve TLS pay for importing cryptography
+
+        self._ca = trustme.CA(organization_name="harness test CA")
+        self._leaf = self._ca.issue_cert(*IDENTITIES, common_name="localhost")
+        self.bundle_path = bundle_path
+        self._written = False
+        self._lock = threading.Lock()
+
+    @property
+    def ca_pem(self) -> bytes:
+        """The CA certificate alone, PEM-encoded."""
+        return self._ca.cert_pem.bytes()
+
+    def server_context(self) -> ssl.SSLContext:
+        """A server-side context presenting the certificate for :data:`IDENTITIES`."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._leaf.configure_cert(context)
+        return context
+
+    def client_context(self) -> ssl.SSLContext:
+        """A client context trusting only this CA (for tests and health probes in-process)."""
+        context = ssl.create_default_context()
+        self._ca.configure_trust(context)
+        return context
+
+    def write_bundle(self) -> Path:
+        """Write the trust bundle (idempotent) and return its path."""
+        with self._lock:
+            if not self._written:
+                self.bundle_path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = self.bundle_path.with_name(self.bundle_path.name + ".tmp")
+                temporary.write_bytes(self.ca_pem + _system_roots())
+                temporary.replace(self.bundle_path)
+                self._written = True
+        return self.bundle_path
+
+    def trust_env(self) -> dict[str, str]:
+        """Environment variables making an app trust the mocks (writes the bundle first)."""
+        bundle = str(self.write_bundle())
+        return dict.fromkeys(TRUST_VARIABLES, bundle)
+
+    def remove_bundle(self) -> None:
+        with self._lock:
+            self.bundle_path.unlink(missing_ok=True)
+            self._written = False
+
+
+def _system_roots() -> bytes:
+    """The PEM roots this machine trusts by default (empty if none can be found)."""
+    paths = ssl.get_default_verify_paths()
+    for candidate in (paths.cafile, paths.openssl_cafile):
+        if candidate:
+            try:
+                return b"\n" + Path(candidate).read_bytes()
+            except OSError:
+                continue
+    try:
+        import certifi  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+
+        return b"\n" + Path(certifi.where()).read_bytes()
+    except (ImportError, OSError):
+        return b""
