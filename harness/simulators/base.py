@@ -58,6 +58,13 @@ class Simulator:
         """Answer ``request`` as the service would, or ``None`` if the service has no such route."""
         raise NotImplementedError
 
+    def __call__(self, request: Request) -> Response:
+        """The simulator as a responder, so faults can wrap it:
+        ``expect_request(...).respond_with_fault(faults.delay(2.0, simulator))`` answers as the
+        simulator would, two seconds late."""
+        response = self.handle(request)
+        return self.not_found(request) if response is None else response
+
     def not_found(self, request: Request) -> Response:
         """The service's answer to a path it does not have (overridden per service)."""
         return json_response({"error": {"code": "404", "message": "Resource not found"}}, status=404)
