@@ -22,7 +22,7 @@ from harness.config.model import ServiceConfig
 from harness.errors import AppExitedError, AppStartError, HarnessError, TeardownError
 from harness.mocks import MockService
 from harness.mocks.offline import OfflineGuard
-from harness.mocks.tls import CertificateAuthority
+from harness.mocks.tls import CertificateAuthority, bundle_path, sweep_stale_bundles
 from harness.process import runs
 from harness.process.guard import Watchdog
 from harness.process.launch import render_command
@@ -82,8 +82,7 @@ class Harness:
         #: The run's certificate authority, made only when some service has ``tls = true``.
         self.certificate_authority: CertificateAuthority | None = None
         if any(service.tls for service in config.services.values()):
-            bundle = self.state_dir / "tls" / f"{self.marker}-ca.pem"
-            self.certificate_authority = CertificateAuthority(bundle)
+            self.certificate_authority = CertificateAuthority(bundle_path(self.state_dir, self.marker))
         self.services: dict[str, MockService] = {
             name: self._mock_service(service) for name, service in config.services.items()
         }
@@ -112,10 +111,14 @@ class Harness:
 
     @property
     def ca_bundle(self) -> Path | None:
-        """The PEM file the apps trust for the TLS mocks (None when no service uses TLS)."""
+        """The PEM file the apps trust for the TLS mocks (None when no service has ``tls = true``).
+
+        It holds the run's CA and the system's roots; it exists from :meth:`start_services` until
+        :meth:`stop` (which removes it). Give it to an in-process client as ``verify=h.ca_bundle``.
+        """
         if self.certificate_authority is None:
             return None
-        return self.certificate_authority.write_bundle()
+        return self.certificate_authority.bundle_path
 
     @classmethod
     def from_pyproject(
@@ -157,6 +160,9 @@ class Harness:
         self._services_started = True
         runs.sweep_stale_runs(self.state_dir)
         self._run_record = runs.register(self.state_dir, self.marker)
+        sweep_stale_bundles(self.state_dir)  # after registering: our own bundle is never swept
+        if self.certificate_authority is not None:
+            self.certificate_authority.write_bundle()
         # Started now, with the mocks, rather than beside the app, whose start it would slow down.
         self._watchdog.start()
         for service in self.services.values():

@@ -44,6 +44,15 @@ _UNMATCHED = "harness.unmatched"
 _EXPECTATION = "harness.expectation"
 _NEAR_MISS = "harness.near_miss"
 _FAULT = "harness.fault"
+#: Attribute of the werkzeug server through which its handlers report failed TLS handshakes.
+_TLS_ERROR_SINK = "harness_tls_error"
+
+#: Said of a handshake the client refused: the certificate's CA is not one it trusts.
+UNTRUSTED_HINT = (
+    "the client does not trust the run's CA; fix: make the app's HTTP stack read one of "
+    "SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, NODE_EXTRA_CA_CERTS (harness sets them all), "
+    "or pass it Harness.ca_bundle; the JVM needs a trust store (docs/tls.md)"
+)
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -53,6 +62,15 @@ class QuietRequestHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return
+
+    def log_error(self, format: str, *args: Any) -> None:
+        # werkzeug logs a failed TLS handshake (a client that does not trust the run's CA) on the
+        # console, where nobody connects it to the test; the service keeps it for the report.
+        record = getattr(self.server, _TLS_ERROR_SINK, None)
+        if record is not None and format.startswith("SSL error"):
+            record(str(args[0]) if args else format)
+            return
+        super().log_error(format, *args)
 
     def handle(self) -> None:
         try:
@@ -116,6 +134,7 @@ class MockService(HTTPServer):
         self._release = threading.Event()
         self._refusing = False
         self._baseline: tuple[list[RequestHandler], list[RequestHandler], list[RequestHandler]] | None = None
+        self._tls_errors: list[str] = []
 
     def __repr__(self) -> str:
         return f"<MockService {self.name} {self.url if self.is_running() else '(stopped)'}>"
@@ -161,6 +180,7 @@ class MockService(HTTPServer):
             # would block every other connection (and stop()). Deferred, the handshake happens on
             # the first read, in that connection's own thread.
             self.server.socket.do_handshake_on_connect = False  # type: ignore[attr-defined]
+            setattr(self.server, _TLS_ERROR_SINK, self._tls_errors.append)
         self.server_thread = threading.Thread(
             target=self.thread_target, name=f"harness-mock-{self.name}", daemon=True
         )
@@ -352,6 +372,12 @@ class MockService(HTTPServer):
         """Every request received since the current test began (or since start)."""
         return self.journal.entries()
 
+    @property
+    def tls_errors(self) -> list[str]:
+        """TLS errors since the current test began, as the ssl module described them: mostly failed
+        handshakes (an ``unknown ca`` alert: the client does not trust the run's CA)."""
+        return list(self._tls_errors)
+
     def unmatched_requests(self) -> list[JournalEntry]:
         """Requests that no expectation matched, since the current test began."""
         return self.journal.unmatched()
@@ -385,15 +411,19 @@ class MockService(HTTPServer):
         self._release.set()  # the test is over: free its stalled and delayed connections
         self._release = threading.Event()
         self.journal.clear()
+        self._tls_errors.clear()
         self.clear_log()
         self.clear_assertions()
         self.clear_handler_errors()
 
     def describe_requests(self) -> str:
-        entries = self.journal.entries()
-        if not entries:
-            return "(no requests)"
-        return "\n".join(entry.describe() for entry in entries)
+        """The journal, one request a line, then any TLS errors (for failure reports)."""
+        lines = [entry.describe() for entry in self.journal.entries()]
+        for error in self.tls_errors:
+            untrusted = "unknown ca" in error.lower() or "certificate unknown" in error.lower()
+            hint = f"\n  {UNTRUSTED_HINT}" if untrusted else ""
+            lines.append(f"TLS error (no request was read): {error}{hint}")
+        return "\n".join(lines) or "(no requests)"
 
     def __getstate__(self) -> dict[str, Any]:  # pragma: no cover - guards accidental pickling
         raise TypeError("MockService cannot be pickled (it owns a live server thread)")

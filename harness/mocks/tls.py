@@ -30,6 +30,33 @@ TRUST_VARIABLES = (
 )
 
 
+#: Suffix of a run's bundle: ``<state dir>/tls/<run marker>-ca.pem``.
+BUNDLE_SUFFIX = "-ca.pem"
+
+
+def bundle_path(state_dir: Path, marker: str) -> Path:
+    """Where the run ``marker`` writes its trust bundle."""
+    return state_dir / "tls" / f"{marker}{BUNDLE_SUFFIX}"
+
+
+def sweep_stale_bundles(state_dir: Path) -> list[Path]:
+    """Remove bundles of runs that are over (no record under ``<state dir>/runs``: a run records
+    itself before it writes its bundle and removes the bundle before its record); return them.
+
+    A run killed with SIGKILL cannot remove its bundle; the next run in the checkout does.
+    """
+    removed: list[Path] = []
+    directory = state_dir / "tls"
+    if not directory.is_dir():
+        return removed
+    for bundle in directory.glob(f"*{BUNDLE_SUFFIX}"):
+        marker = bundle.name[: -len(BUNDLE_SUFFIX)]
+        if not (state_dir / "runs" / f"{marker}.json").exists():
+            bundle.unlink(missing_ok=True)
+            removed.append(bundle)
+    return removed
+
+
 class CertificateAuthority:
     """One run's CA: server contexts for the TLS mocks and a trust bundle for the apps.
 
@@ -80,6 +107,7 @@ class CertificateAuthority:
         return dict.fromkeys(TRUST_VARIABLES, bundle)
 
     def remove_bundle(self) -> None:
+        """Remove the bundle (at the end of the run); :meth:`write_bundle` would write it again."""
         with self._lock:
             self.bundle_path.unlink(missing_ok=True)
             self._written = False
