@@ -358,7 +358,12 @@ class _Validator:
         self.unknown_keys(body, SERVICE_KEYS, where)
         env = self.env(f"{where}.env", body.get("env", {}), (*SERVICE_FIELDS, *fields))
         strict = self.boolean(f"{where}.strict", body.get("strict", True))
-        tls = self.boolean(f"{where}.tls", body.get("tls", False))
+        tls = body.get("tls", False)
+        if not isinstance(tls, bool):
+            self.problems.append(
+                f"{where}.tls: expected true or false, found {_describe(tls)}; fix: tls = true serves "
+                "HTTPS with a certificate the app is made to trust, tls = false (the default) plain HTTP"
+            )
         simulator, options = self.simulator(where, body)
         return ServiceConfig(
             name=name,
@@ -366,7 +371,7 @@ class _Validator:
             strict=bool(strict) if strict is not None else True,
             simulator=simulator,
             options=options,
-            tls=bool(tls),
+            tls=tls is True,
         )
 
     def simulator(self, where: str, body: Mapping[str, object]) -> tuple[str | None, dict[str, object]]:
@@ -375,26 +380,37 @@ class _Validator:
 
         kind = body.get("simulator")
         options = body.get("options", {})
+        known = ", ".join(f'"{name}"' for name in simulators.KINDS)
         if not isinstance(options, dict):
-            self.problem(f"{where}.options", "a table of simulator options", options)
+            self.problems.append(
+                f"{where}.options: expected a table of simulator options, found {_describe(options)}; "
+                f"fix: write them as [{where}.options] (or options = {{ key = value }})"
+            )
             options = {}
         if kind is None:
             if options:
                 self.problems.append(
                     f"{where}.options: options without a simulator; fix: add simulator = "
-                    f'"<kind>" ({", ".join(simulators.KINDS)}) or remove the options'
+                    f"<kind> ({known}) or remove the options"
                 )
             return None, {}
-        if kind not in simulators.KINDS:
-            known = ", ".join(f'"{name}"' for name in simulators.KINDS)
-            hint = difflib.get_close_matches(str(kind), list(simulators.KINDS), n=1)
+        if not isinstance(kind, str) or kind not in simulators.KINDS:
+            hint = (
+                difflib.get_close_matches(kind, list(simulators.KINDS), n=1) if isinstance(kind, str) else []
+            )
             fix = f'did you mean "{hint[0]}"?' if hint else f"known simulators: {known}"
             self.problems.append(f"{where}.simulator: unknown simulator {_describe(kind)}; {fix}")
             return None, {}
-        self.problems += simulators.simulator_class(str(kind)).check_options(
-            options, f"{where}.options", self.root
-        )
-        return str(kind), options
+        try:
+            cls = simulators.simulator_class(kind)
+        except (ImportError, AttributeError) as error:
+            self.problems.append(
+                f"{where}.simulator: the {kind} simulator ({simulators.KINDS[kind]}) cannot be loaded: "
+                f"{type(error).__name__}: {error}; fix: install what it needs or remove the simulator"
+            )
+            return None, {}
+        self.problems += cls.check_options(options, f"{where}.options", self.root)
+        return kind, options
 
     def profile(self, name: object, body: object, fields: tuple[str, ...]) -> ProfileConfig | None:
         where = f"tool.harness.profiles.{name}"

@@ -254,10 +254,12 @@ class MockService(HTTPServer):
         # The simulator is the fallback: expectations the test primed win over its defaults. Not
         # after an ordered expectation was missed: that mode fails every request, by design.
         if self.simulator is not None and not self.permanently_failed:
+            # Named first, so a wire fault (or a bug) the simulator raises is journaled as its.
+            request.environ[_EXPECTATION] = self.simulator.describe(request)
             response = self.simulator.handle(request)
             if response is not None:
-                request.environ[_EXPECTATION] = self.simulator.describe(request)
                 return response
+            del request.environ[_EXPECTATION]
             return self._simulator_not_found(request)
         request.environ[_UNMATCHED] = True
         handlers = [*self.ordered_handlers[:1], *self.oneshot_handlers, *self.handlers]

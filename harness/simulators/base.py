@@ -58,6 +58,11 @@ class Simulator:
         """Answer ``request`` as the service would, or ``None`` if the service has no such route."""
         raise NotImplementedError
 
+    @property
+    def description(self) -> str:
+        """How a fault wrapping the simulator names it (``delay 2 s, then simulator azure_openai``)."""
+        return f"simulator {self.kind}"
+
     def __call__(self, request: Request) -> Response:
         """The simulator as a responder, so faults can wrap it:
         ``expect_request(...).respond_with_fault(faults.delay(2.0, simulator))`` answers as the

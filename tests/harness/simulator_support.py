@@ -1,0 +1,69 @@
+"""A dummy simulator for testing the simulator hook itself, independent of the real simulators.
+
+Register it for one test with :func:`register` (``monkeypatch``); the kind is ``"echo"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.wrappers import Request, Response
+
+from harness import simulators
+from harness.faults import reset
+from harness.simulators import Simulator, json_response
+
+KIND = "echo"
+#: How ``[tool.harness.services.<name>] simulator = ...`` names this class.
+TARGET = f"{__name__}:EchoSimulator"
+
+
+class EchoSimulator(Simulator):
+    """Knows ``GET /echo`` (answers the greeting option and what the test primed), ``GET /broken``
+    (a wire fault: connection reset) and ``GET /boom`` (a bug: raises). Every other path is unknown.
+    """
+
+    kind = KIND
+
+    def __init__(self, options: Mapping[str, Any] | None = None, *, root: Path | None = None) -> None:
+        super().__init__(options, root=root)
+        self.primed: str | None = None
+        self.calls: list[str] = []
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any], where: str, root: Path) -> list[str]:
+        problems = []
+        for key, value in options.items():
+            if key != "greeting":
+                problems.append(f"{where}.{key}: unknown option (the echo simulator takes greeting)")
+            elif not isinstance(value, str):
+                problems.append(f"{where}.greeting: expected a string, found {value!r}")
+        return problems
+
+    def handle(self, request: Request) -> Response | None:
+        if request.path == "/echo":
+            greeting = self.primed or self.options.get("greeting", "hello")
+            return json_response({"greeting": greeting, "path": request.path})
+        if request.path == "/broken":
+            return reset()(request)
+        if request.path == "/boom":
+            raise RuntimeError("the echo simulator has a bug")
+        return None
+
+    def not_found(self, request: Request) -> Response:
+        return json_response({"error": {"code": "NoSuchRoute", "message": request.path}}, status=404)
+
+    def begin_test(self) -> None:
+        self.calls.append("begin_test")
+
+    def end_test(self) -> None:
+        self.calls.append("end_test")
+        self.primed = None
+
+
+def register(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``simulator = "echo"`` valid for the current test."""
+    monkeypatch.setitem(simulators.KINDS, KIND, TARGET)
