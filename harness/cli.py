@@ -24,7 +24,10 @@ from typing import TextIO
 from harness.app import App, describe_exit
 from harness.appenv import SCRUBBED, build_app_env
 from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config, templating
+from harness.config.model import ServiceConfig
 from harness.errors import ConfigError, HarnessError
+from harness.mocks import MockService
+from harness.mocks.tls import TRUST_VARIABLES, bundle_path
 from harness.orchestrator import Harness
 from harness.process.launch import render_command, resolve_executable
 from harness.secrets import mask_env
@@ -49,7 +52,11 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
     problems: list[str] = []
     out.write(f"{config.source}: [tool.harness] is valid\n")
-    out.write(f"  services: {', '.join(config.services) or '(none)'}\n")
+    out.write(
+        f"  services: {', '.join(_describe_service(s) for s in config.services.values()) or '(none)'}\n"
+    )
+    if any(service.tls for service in config.services.values()):
+        out.write(f"  TLS: a CA made per run, its bundle in {_bundle_placeholder(config)} while it runs\n")
     for profile in _profiles(config):
         settings = config.app_settings(profile)
         placeholders = {
@@ -78,6 +85,20 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if problems else 0
 
 
+def _describe_service(service: ServiceConfig) -> str:
+    """``name``, plus ``(https, simulator kind)`` where that applies."""
+    traits = [
+        *(["https"] if service.tls else []),
+        *([f"simulator {service.simulator}"] if service.simulator else []),
+    ]
+    return f"{service.name} ({', '.join(traits)})" if traits else service.name
+
+
+def _bundle_placeholder(config: HarnessConfig) -> str:
+    """Where a run's CA bundle goes; the run marker is only known once it starts."""
+    return str(bundle_path(config.root / ".harness", "<run marker>"))
+
+
 # -- env --------------------------------------------------------------------------------------------
 
 
@@ -89,11 +110,17 @@ def environment(config: HarnessConfig, profile: str) -> tuple[dict[str, str], di
     settings = config.app_settings(profile)
     values = {"root": str(config.root), "app.port": "<app port>", "app.host": settings.host}
     values["app.url"] = f"http://{settings.host}:<app port>"
-    for name in config.services:
-        values[f"services.{name}.url"] = f"http://127.0.0.1:<{name} port>"
+    for name, service in config.services.items():
+        values[f"services.{name}.url"] = f"{'https' if service.tls else 'http'}://127.0.0.1:<{name} port>"
         values[f"services.{name}.host"] = "127.0.0.1"
         values[f"services.{name}.port"] = f"<{name} port>"
-    rendered = {k: None if v is None else templating.render(v, values) for k, v in settings.env.items()}
+    # As at start: the TLS mocks' CA bundle first, so a configured value wins.
+    tls = any(service.tls for service in config.services.values())
+    trust: dict[str, str | None] = dict.fromkeys(TRUST_VARIABLES, _bundle_placeholder(config)) if tls else {}
+    rendered = {
+        **trust,
+        **{k: None if v is None else templating.render(v, values) for k, v in settings.env.items()},
+    }
     if settings.port_env:
         rendered[settings.port_env] = "<app port>"
     if config.offline_guard:
@@ -181,7 +208,11 @@ def up(args: argparse.Namespace, out: TextIO) -> int:
         finally:
             done.set()
             status.join()
-        rows = [(f"service {name}", service.url) for name, service in harness.services.items()]
+        rows = [(f"service {name}", _service_row(service)) for name, service in harness.services.items()]
+        if harness.ca_bundle is not None:
+            rows.append(
+                ("CA bundle", f"{harness.ca_bundle}   (the app trusts it via {', '.join(TRUST_VARIABLES)})")
+            )
         rows += [
             (f"app ({app.profile})", f"{app.url}   pid {app.pid}, ready in {app.startup_seconds:.2f} s"),
             ("env file", str(app.env_file)),
@@ -206,6 +237,11 @@ def up(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"harness: stopped everything in {time.monotonic() - t:.2f} s\n")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _service_row(service: MockService) -> str:
+    simulator = f"   simulator {service.simulator.kind}" if service.simulator is not None else ""
+    return f"{service.url}{simulator}"
 
 
 class _LogFollower:

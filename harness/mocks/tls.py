@@ -19,7 +19,8 @@ IDENTITIES = ("localhost", "127.0.0.1", "::1")
 #: ssl and httpx/httpcore, the openai SDK, Go, .NET on Linux, Ruby) read SSL_CERT_FILE; requests
 #: (and so azure-core's default transport) reads REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE; curl and
 #: libcurl read CURL_CA_BUNDLE; Node.js adds NODE_EXTRA_CA_CERTS to its own roots; git reads
-#: GIT_SSL_CAINFO; AWS-style SDKs read AWS_CA_BUNDLE.
+#: GIT_SSL_CAINFO; AWS-style SDKs read AWS_CA_BUNDLE; httplib2 (older Google clients) reads
+#: HTTPLIB2_CA_CERTS. Set, each also replaces any inherited value, which would otherwise win.
 TRUST_VARIABLES = (
     "SSL_CERT_FILE",
     "REQUESTS_CA_BUNDLE",
@@ -27,6 +28,7 @@ TRUST_VARIABLES = (
     "NODE_EXTRA_CA_CERTS",
     "GIT_SSL_CAINFO",
     "AWS_CA_BUNDLE",
+    "HTTPLIB2_CA_CERTS",
 )
 
 

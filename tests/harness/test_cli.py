@@ -135,3 +135,63 @@ def test_up_reports_an_app_that_exits_and_fails(tmp_path):
     assert result.returncode == 1
     assert "exited before it was ready: exit code 3" in result.stdout
     assert "tiny_app exiting with 3 on purpose" in result.stdout
+
+
+TLS_SERVICES = """
+[tool.harness.services.api]
+tls = true
+env = { API_URL = "{url}/v1" }
+
+[tool.harness.services.plain]
+env = { PLAIN_URL = "{url}" }
+"""
+
+
+def test_check_and_env_show_which_services_are_https_and_where_the_bundle_goes(tmp_path):
+    tiny_project(tmp_path, env={"CURL_CA_BUNDLE": "/mine/ca.pem"}, extra=TLS_SERVICES)
+    bundle = str(tmp_path / ".harness" / "tls" / "<run marker>-ca.pem")
+    checked = cli(tmp_path, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "  services: api (https), plain\n" in checked.stdout
+    assert f"TLS: a CA made per run, its bundle in {bundle} while it runs" in checked.stdout
+
+    result = cli(tmp_path, "env", env={**os.environ, "SSL_CERT_FILE": "/etc/inherited.pem"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "API_URL=https://127.0.0.1:<api port>/v1" in lines
+    assert "PLAIN_URL=http://127.0.0.1:<plain port>" in lines
+    assert f"SSL_CERT_FILE={bundle}" in lines  # not the inherited one
+    assert f"REQUESTS_CA_BUNDLE={bundle}" in lines
+    assert f"NODE_EXTRA_CA_CERTS={bundle}" in lines
+    assert "CURL_CA_BUNDLE=/mine/ca.pem" in lines  # the configuration wins
+
+
+def test_env_without_tls_services_sets_no_trust_variables(tmp_path):
+    tiny_project(tmp_path, extra='[tool.harness.services.plain]\nenv = { PLAIN_URL = "{url}" }\n')
+    result = cli(tmp_path, "env")
+    assert result.returncode == 0, result.stderr
+    names = {line.split("=")[0] for line in result.stdout.splitlines() if not line.startswith("#")}
+    assert not names & {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"}, result.stdout
+
+
+def test_up_shows_the_https_service_and_the_bundle_it_removes_at_stop(tmp_path):
+    tiny_project(tmp_path, extra=TLS_SERVICES)
+    process, head = _start_up(tmp_path)
+    try:
+        text = "".join(head)
+        assert _value(head, "service api").startswith("https://127.0.0.1:")
+        assert _value(head, "service plain").startswith("http://127.0.0.1:")
+        bundle = Path(_value(head, "CA bundle").split()[0])
+        assert bundle.parent == tmp_path / ".harness" / "tls"
+        assert bundle.read_text().startswith("-----BEGIN CERTIFICATE-----")
+        assert "(the app trusts it via SSL_CERT_FILE, REQUESTS_CA_BUNDLE" in text
+        pid = int(text.split("pid ")[1].split(",")[0])
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert wait_until_gone([pid]) == []
+    assert not bundle.exists()
