@@ -1,0 +1,300 @@
+"""Chat completions: checking the request, the default answer, and the (non-streamed) response body."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.simulators.azure_openai import tokens
+from harness.simulators.azure_openai.priming import Reply, ToolCall
+
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+#: What the service says about content nobody filtered.
+SAFE = {name: {"filtered": False, "severity": "safe"} for name in ("hate", "self_harm", "sexual", "violence")}
+PROMPT_FILTER = [
+    {
+        "prompt_index": 0,
+        "content_filter_results": {**SAFE, "jailbreak": {"filtered": False, "detected": False}},
+    }
+]
+SYSTEM_FINGERPRINT = "fp_harness"
+
+
+class InvalidRequest(Exception):
+    """The request body is invalid: ``message``, ``param`` and ``code`` for the 400 envelope."""
+
+    def __init__(self, message: str, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.param, self.code = message, param, code
+
+
+def _kind(value: object) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "an array"}
+    return (
+        "an object"
+        if isinstance(value, Mapping)
+        else names.get(type(value), "null" if value is None else "a value")
+    )
+
+
+def _require_type(body: Mapping[str, Any], key: str, types: tuple[type, ...], expected: str) -> None:
+    value = body.get(key)
+    if value is None:
+        return
+    if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+        raise InvalidRequest(
+            f"Invalid type for '{key}': expected {expected}, but got {_kind(value)} instead.",
+            key,
+            "invalid_type",
+        )
+
+
+def _require_min(body: Mapping[str, Any], key: str, minimum: int) -> None:
+    value = body.get(key)
+    if isinstance(value, int) and value < minimum:
+        raise InvalidRequest(
+            f"Invalid '{key}': integer below minimum value. Expected a value >= {minimum}, "
+            f"but got {value} instead.",
+            key,
+            "integer_below_min_value",
+        )
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A checked chat completions request, as answerers see it."""
+
+    deployment: str
+    model: str
+    body: Mapping[str, Any]
+    messages: tuple[Mapping[str, Any], ...]
+    stream: bool
+    include_usage: bool
+    tools: tuple[Mapping[str, Any], ...] = field(default=())
+
+    @property
+    def last_user_message(self) -> str:
+        """The text of the last ``user`` message ('' if there is none)."""
+        for message in reversed(self.messages):
+            if message.get("role") == "user":
+                return tokens.message_text(message)
+        return ""
+
+    @property
+    def max_tokens(self) -> int | None:
+        """``max_completion_tokens`` or ``max_tokens``, if the request limits the answer."""
+        value = self.body.get("max_completion_tokens", self.body.get("max_tokens"))
+        return value if isinstance(value, int) else None
+
+    @property
+    def choices(self) -> int:
+        value = self.body.get("n")
+        return value if isinstance(value, int) else 1
+
+    @property
+    def prompt_tokens(self) -> int:
+        return tokens.prompt_tokens(self.messages, list(self.tools) or None)
+
+
+def parse(deployment: str, model: str, body: Mapping[str, Any]) -> ChatRequest:
+    """Check ``body`` as the service does; :class:`InvalidRequest` names the first problem."""
+    messages = body.get("messages")
+    if messages is None:
+        raise InvalidRequest(
+            "Missing required parameter: 'messages'.", "messages", "missing_required_parameter"
+        )
+    if not isinstance(messages, list):
+        raise InvalidRequest(
+            f"Invalid type for 'messages': expected an array, but got {_kind(messages)} instead.",
+            "messages",
+            "invalid_type",
+        )
+    if not messages:
+        raise InvalidRequest(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, "
+            "but got an empty array instead.",
+            "messages",
+            "empty_array",
+        )
+    for index, message in enumerate(messages):
+        where = f"messages[{index}]"
+        if not isinstance(message, Mapping):
+            raise InvalidRequest(
+                f"Invalid type for '{where}': expected an object, but got {_kind(message)} instead.",
+                where,
+                "invalid_type",
+            )
+        role = message.get("role")
+        if role is None:
+            raise InvalidRequest(
+                f"Missing required parameter: '{where}.role'.", f"{where}.role", "missing_required_parameter"
+            )
+        if role not in ROLES:
+            supported = ", ".join(f"'{r}'" for r in ROLES)
+            raise InvalidRequest(
+                f"Invalid value: '{role}'. Supported values are: {supported}.",
+                f"{where}.role",
+                "invalid_value",
+            )
+    _require_type(body, "stream", (bool,), "a boolean")
+    for key in ("max_tokens", "max_completion_tokens", "n"):
+        _require_type(body, key, (int,), "an integer")
+        _require_min(body, key, 1)
+    _require_type(body, "tools", (list,), "an array")
+    tools = tuple(body.get("tools") or ())
+    for index, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, Mapping) else None
+        if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+            raise InvalidRequest(
+                f"Missing required parameter: 'tools[{index}].function.name'.",
+                f"tools[{index}].function.name",
+                "missing_required_parameter",
+            )
+    options = body.get("stream_options")
+    include_usage = isinstance(options, Mapping) and options.get("include_usage") is True
+    return ChatRequest(
+        deployment, model, body, tuple(messages), body.get("stream") is True, include_usage, tools
+    )
+
+
+# -- the default answer -------------------------------------------------------------------------------
+
+
+def _example(schema: object) -> object:
+    """A minimal value that fits a JSON schema: required properties filled with placeholders."""
+    if not isinstance(schema, Mapping):
+        return {}
+    if "enum" in schema and isinstance(schema["enum"], list) and schema["enum"]:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) and kind else kind
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, Mapping) else {}
+        required = schema.get("required")
+        names = required if isinstance(required, list) else list(properties)
+        return {name: _example(properties.get(name)) for name in names if isinstance(name, str)}
+    placeholders: dict[str, object] = {
+        "string": "example",
+        "integer": 0,
+        "number": 0,
+        "boolean": False,
+        "array": [],
+    }
+    return placeholders.get(str(kind))
+
+
+def _forced_tool(request: ChatRequest) -> Mapping[str, Any] | None:
+    """The tool ``tool_choice`` forces (a named function, or the first one for "required")."""
+    choice = request.body.get("tool_choice")
+    functions: list[Mapping[str, Any]] = [tool["function"] for tool in request.tools]
+    if choice == "required" and functions:
+        return functions[0]
+    if isinstance(choice, Mapping):
+        named = choice.get("function")
+        name = named.get("name") if isinstance(named, Mapping) else None
+        return next((f for f in functions if f.get("name") == name), None)
+    return None
+
+
+def default_reply(request: ChatRequest, template: str) -> Reply:
+    """The deterministic answer when nothing was primed: ``template`` with ``{prompt}`` the last
+    user message; a call of the forced tool; valid JSON when the response format asks for it."""
+    forced = _forced_tool(request)
+    if forced is not None:
+        arguments = json.dumps(_example(forced.get("parameters")))
+        return Reply(tool_calls=(ToolCall(str(forced["name"]), arguments),))
+    text = template.format(prompt=request.last_user_message)
+    response_format = request.body.get("response_format")
+    kind = response_format.get("type") if isinstance(response_format, Mapping) else None
+    if kind == "json_object":
+        text = json.dumps({"answer": text})
+    elif kind == "json_schema" and isinstance(response_format, Mapping):
+        spec = response_format.get("json_schema")
+        text = json.dumps(_example(spec.get("schema") if isinstance(spec, Mapping) else None))
+    return Reply(content=text)
+
+
+def truncated(reply: Reply, limit: int | None) -> Reply:
+    """``reply`` cut to ``limit`` tokens (finish reason "length"), as a model stops at max_tokens."""
+    if limit is None or reply.content is None or reply.tool_calls:
+        return reply
+    parts = tokens.pieces(reply.content)
+    if len(parts) <= limit:
+        return reply
+    return Reply(content="".join(parts[:limit]), finish_reason="length")
+
+
+def completion_tokens(reply: Reply) -> int:
+    """Approximate completion tokens of ``reply`` (text, plus each call's name and arguments)."""
+    total = tokens.count(reply.content or "")
+    for call in reply.tool_calls:
+        total += tokens.count(call.name) + tokens.count(call.arguments) + tokens.TOKENS_PER_MESSAGE
+    return total
+
+
+# -- the response body --------------------------------------------------------------------------------
+
+
+def new_id() -> str:
+    return "chatcmpl-" + uuid.uuid4().hex[:29]
+
+
+def call_ids(reply: Reply) -> list[str]:
+    """The ids of ``reply``'s tool calls (primed ones, or fresh ``call_...`` ids)."""
+    return [call.id or "call_" + uuid.uuid4().hex[:24] for call in reply.tool_calls]
+
+
+def tool_calls_json(reply: Reply, ids: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"id": ids[i], "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+        for i, call in enumerate(reply.tool_calls)
+    ]
+
+
+def usage(prompt: int, completion: int) -> dict[str, Any]:
+    """The ``usage`` object, with the detail fields current API versions send."""
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def completion(request: ChatRequest, reply: Reply, prompt: int, completion_count: int) -> dict[str, Any]:
+    """The ``chat.completion`` body Azure sends (with its content filter annotations)."""
+    choices = []
+    for index in range(request.choices):
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content, "refusal": None}
+        if reply.tool_calls:
+            message["tool_calls"] = tool_calls_json(reply, call_ids(reply))
+        choices.append(
+            {
+                "index": index,
+                "finish_reason": reply.finish,
+                "logprobs": None,
+                "message": message,
+                "content_filter_results": {} if reply.tool_calls else SAFE,
+            }
+        )
+    return {
+        "id": new_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.model,
+        "system_fingerprint": SYSTEM_FINGERPRINT,
+        "prompt_filter_results": PROMPT_FILTER,
+        "choices": choices,
+        "usage": usage(prompt, completion_count * request.choices),
+    }
