@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -245,3 +246,32 @@ def test_good_options_load(tmp_path: Path) -> None:
     config = parse_table(table, tmp_path / "pyproject.toml")
     simulator = AzureSearchSimulator(config.services["search"].options, root=tmp_path)
     assert [doc["id"] for doc in simulator.documents("items")] == ["a", "b", "c"]
+
+
+def test_what_the_app_did_before_the_first_test_is_the_baseline() -> None:
+    simulator = AzureSearchSimulator()
+    service = MockService("search", simulator=simulator)
+    service.start()
+    try:
+        definition = {"name": "startup", "fields": [{"name": "id", "type": "Edm.String", "key": True}]}
+        assert post(service.url, "/indexes", definition).status_code == 201  # the app, at start-up
+        service.begin_test()
+        post(service.url, "/indexes/startup/docs/index", {"value": [{"id": "during-test"}]})
+        post(service.url, "/indexes", {**definition, "name": "scratch"})
+        service.end_test()
+        assert simulator.index_names() == ["startup"]
+        assert simulator.documents("startup") == []
+    finally:
+        service.stop()
+
+
+def test_concurrent_uploads_all_land(url: str) -> None:
+    def upload(worker: int) -> int:
+        batch = [{"id": f"w{worker}-{n}", "title": "concurrent"} for n in range(10)]
+        return post(url, "/indexes/items/docs/index", {"value": batch}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(upload, range(8)))
+    assert statuses == [200] * 8
+    count = requests.get(url + "/indexes/items/docs/$count", params=VERSION, headers=HEADERS, timeout=5)
+    assert count.text == str(len(DOCS) + 80)
