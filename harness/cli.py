@@ -116,6 +116,9 @@ def environment(config: HarnessConfig, profile: str) -> tuple[dict[str, str], di
         values[f"services.{name}.port"] = f"<{name} port>"
     # As at start: the TLS mocks' CA bundle first, so a configured value wins.
     tls = any(service.tls for service in config.services.values())
+    if tls:
+        values["tls.ca_bundle"] = _bundle_placeholder(config)
+        values["tls.truststore"] = _bundle_placeholder(config).removesuffix(".pem") + ".p12"
     trust: dict[str, str | None] = dict.fromkeys(TRUST_VARIABLES, _bundle_placeholder(config)) if tls else {}
     rendered = {
         **trust,

@@ -120,6 +120,16 @@ class Harness:
             return None
         return self.certificate_authority.bundle_path
 
+    @property
+    def java_truststore(self) -> Path | None:
+        """The same certificates as :attr:`ca_bundle`, as a PKCS12 trust store without a password, for
+        ``-Djavax.net.ssl.trustStore=...`` (the JVM reads none of the PEM variables); None without
+        TLS services (or with a cryptography older than 45). Also ``{tls.truststore}`` in env values.
+        """
+        if self.certificate_authority is None:
+            return None
+        return self.certificate_authority.truststore_path
+
     @classmethod
     def from_pyproject(
         cls,
@@ -318,6 +328,10 @@ class Harness:
         for name, service in self.services.items():
             for field, value in service.template_values().items():
                 values[f"services.{name}.{field}"] = value
+        if self.certificate_authority is not None:
+            values["tls.ca_bundle"] = str(self.certificate_authority.bundle_path)
+            store = self.certificate_authority.truststore_path
+            values["tls.truststore"] = str(store) if store else "<needs cryptography >= 45>"
         return values
 
     # -- teardown ----------------------------------------------------------------------------------

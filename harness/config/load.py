@@ -67,6 +67,8 @@ DEFAULTS: dict[str, Any] = {
 
 #: Placeholders usable in every env value.
 SERVICE_FIELDS = ("url", "host", "port")
+#: Placeholders of a run with a ``tls = true`` service: its CA bundle (PEM) and JVM trust store (PKCS12).
+TLS_FIELDS = ("tls.ca_bundle", "tls.truststore")
 APP_FIELDS = ("port", "url", "host")
 #: Placeholders usable in the command (``{port}`` is the app's port, as the contract says).
 COMMAND_FIELDS = ("port", "host", "python", "root", "env_file")
@@ -282,6 +284,8 @@ class _Validator:
             raw_services = {}
         service_names = [name for name in raw_services if isinstance(name, str)]
         global_fields = self.global_fields(service_names)
+        if any(isinstance(body, dict) and body.get("tls") is True for body in raw_services.values()):
+            global_fields += TLS_FIELDS
 
         if "command" not in table:
             self.problems.append(f'{top}.command: missing; fix: add command = ["your", "app", "command"]')

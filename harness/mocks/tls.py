@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import warnings
 from pathlib import Path
 
 #: Names the server certificate is valid for: however an app spells the mock's address.
@@ -34,6 +35,8 @@ TRUST_VARIABLES = (
 
 #: Suffix of a run's bundle: ``<state dir>/tls/<run marker>-ca.pem``.
 BUNDLE_SUFFIX = "-ca.pem"
+#: Suffix of its twin for the JVM, a PKCS12 trust store without a password: ``<run marker>-ca.p12``.
+TRUSTSTORE_SUFFIX = "-ca.p12"
 
 
 def bundle_path(state_dir: Path, marker: str) -> Path:
@@ -51,11 +54,12 @@ def sweep_stale_bundles(state_dir: Path) -> list[Path]:
     directory = state_dir / "tls"
     if not directory.is_dir():
         return removed
-    for bundle in directory.glob(f"*{BUNDLE_SUFFIX}"):
-        marker = bundle.name[: -len(BUNDLE_SUFFIX)]
-        if not (state_dir / "runs" / f"{marker}.json").exists():
-            bundle.unlink(missing_ok=True)
-            removed.append(bundle)
+    for suffix in (BUNDLE_SUFFIX, TRUSTSTORE_SUFFIX):
+        for bundle in directory.glob(f"*{suffix}"):
+            marker = bundle.name[: -len(suffix)]
+            if not (state_dir / "runs" / f"{marker}.json").exists():
+                bundle.unlink(missing_ok=True)
+                removed.append(bundle)
     return removed
 
 
@@ -72,6 +76,13 @@ class CertificateAuthority:
         self._ca = trustme.CA(organization_name="harness test CA")
         self._leaf = self._ca.issue_cert(*IDENTITIES, common_name="localhost")
         self.bundle_path = bundle_path
+        #: The same certificates as a PKCS12 trust store for the JVM (``-Djavax.net.ssl.trustStore``),
+        #: no password; None where this cryptography cannot write one (before 45).
+        self.truststore_path: Path | None = None
+        if _can_write_truststore():
+            self.truststore_path = bundle_path.with_name(
+                bundle_path.name.removesuffix(BUNDLE_SUFFIX) + TRUSTSTORE_SUFFIX
+            )
         self._written = False
         self._lock = threading.Lock()
 
@@ -98,8 +109,11 @@ class CertificateAuthority:
             if not self._written:
                 self.bundle_path.parent.mkdir(parents=True, exist_ok=True)
                 temporary = self.bundle_path.with_name(self.bundle_path.name + ".tmp")
-                temporary.write_bytes(self.ca_pem + _system_roots())
+                pem = self.ca_pem + _system_roots()
+                temporary.write_bytes(pem)
                 temporary.replace(self.bundle_path)
+                if self.truststore_path is not None:
+                    _write_truststore(self.truststore_path, pem)
                 self._written = True
         return self.bundle_path
 
@@ -112,7 +126,38 @@ class CertificateAuthority:
         """Remove the bundle (at the end of the run); :meth:`write_bundle` would write it again."""
         with self._lock:
             self.bundle_path.unlink(missing_ok=True)
+            if self.truststore_path is not None:
+                self.truststore_path.unlink(missing_ok=True)
             self._written = False
+
+
+def _can_write_truststore() -> bool:
+    from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: PLC0415
+
+    return hasattr(pkcs12, "serialize_java_truststore")
+
+
+def _write_truststore(path: Path, pem: bytes) -> None:
+    """Write every certificate of ``pem`` as trusted entries of a password-less PKCS12 store."""
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import NoEncryption, pkcs12  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        # Some system roots are not quite RFC 5280 (a negative serial): a warning, never an error.
+        warnings.simplefilter("ignore")
+        try:
+            certificates = x509.load_pem_x509_certificates(pem)
+        except ValueError:  # a system root this cryptography cannot parse: the run's CA at least
+            certificates = x509.load_pem_x509_certificates(
+                pem.split(b"-----END CERTIFICATE-----")[0] + b"-----END CERTIFICATE-----\n"
+            )
+    entries = [
+        pkcs12.PKCS12Certificate(certificate, f"harness-{index}".encode())
+        for index, certificate in enumerate(certificates)
+    ]
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(pkcs12.serialize_java_truststore(entries, NoEncryption()))
+    temporary.replace(path)
 
 
 def _system_roots() -> bytes:

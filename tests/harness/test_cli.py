@@ -148,7 +148,11 @@ env = { PLAIN_URL = "{url}" }
 
 
 def test_check_and_env_show_which_services_are_https_and_where_the_bundle_goes(tmp_path):
-    tiny_project(tmp_path, env={"CURL_CA_BUNDLE": "/mine/ca.pem"}, extra=TLS_SERVICES)
+    tiny_project(
+        tmp_path,
+        env={"CURL_CA_BUNDLE": "/mine/ca.pem", "JAVA_STORE": "{tls.truststore}"},
+        extra=TLS_SERVICES,
+    )
     bundle = str(tmp_path / ".harness" / "tls" / "<run marker>-ca.pem")
     checked = cli(tmp_path, "check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -164,6 +168,7 @@ def test_check_and_env_show_which_services_are_https_and_where_the_bundle_goes(t
     assert f"REQUESTS_CA_BUNDLE={bundle}" in lines
     assert f"NODE_EXTRA_CA_CERTS={bundle}" in lines
     assert "CURL_CA_BUNDLE=/mine/ca.pem" in lines  # the configuration wins
+    assert f"JAVA_STORE={bundle.removesuffix('.pem')}.p12" in lines
 
 
 def test_env_without_tls_services_sets_no_trust_variables(tmp_path):

@@ -117,3 +117,25 @@ def test_every_problem_of_a_service_is_reported_at_once():
 def test_the_builtin_kinds_are_listed():
     # The three simulators the configuration accepts by name (their modules come with them).
     assert set(simulators.KINDS) >= {"azure_openai", "azure_search", "azure_content_safety"}
+
+
+def test_tls_placeholders_exist_when_a_service_has_tls():
+    config = parse_table(
+        {
+            "command": ["app"],
+            "env": {
+                "JAVA_TOOL_OPTIONS": "-Djavax.net.ssl.trustStore={tls.truststore}",
+                "CA": "{tls.ca_bundle}",
+            },
+            "services": {"api": {"tls": True}},
+        },
+        SOURCE,
+    )
+    assert config.app.env["CA"] == "{tls.ca_bundle}"  # rendered at start, once the run has its CA
+
+
+def test_tls_placeholders_without_a_tls_service_are_unknown():
+    with pytest.raises(ConfigError) as info:
+        parse_table({"command": ["app"], "env": {"CA": "{tls.ca_bundle}"}, "services": {"api": {}}}, SOURCE)
+    (problem,) = info.value.problems
+    assert problem.startswith("tool.harness.env.CA: unknown placeholder {tls.ca_bundle}")

@@ -137,6 +137,25 @@ def test_node_fetch_trusts_the_mock_through_node_extra_ca_certs(tmp_path):
     assert_gone(*pids)
 
 
+#: The user's step for a JVM app: point it at the run's PKCS12 trust store.
+JAVA_TRUST = "-Djavax.net.ssl.trustStore={tls.truststore} -Djavax.net.ssl.trustStoreType=PKCS12"
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Java is not installed")
+def test_java_trusts_the_mock_through_the_truststore_placeholder(tmp_path):
+    untrusting = "[tool.harness.profiles.untrusting]\nenv = { JAVA_TOOL_OPTIONS = false }\n"
+    pyproject = tls_project(tmp_path, env={"JAVA_TOOL_OPTIONS": JAVA_TRUST}, extra=untrusting)
+    with Harness.from_pyproject(pyproject) as h:
+        assert h.java_truststore == h.ca_bundle.with_name(f"{h.marker}-ca.p12")
+        assert app_env(h.app.url, "JAVA_TOOL_OPTIONS") == JAVA_TRUST.replace(
+            "{tls.truststore}", str(h.java_truststore)
+        )
+        pids = check_clients(h, ("java",), alerts=False)
+        store = h.java_truststore
+    assert_gone(*pids)
+    assert not store.exists()
+
+
 def test_the_certificate_is_valid_for_127_0_0_1_and_localhost(tmp_path):
     with Harness.from_pyproject(tls_project(tmp_path)) as h:
         prime(h)
@@ -209,9 +228,13 @@ def test_bundle_and_env_file_exist_while_the_app_runs_and_are_gone_after_stop(tm
         assert {name: values[name] for name in TRUST_VARIABLES} == dict.fromkeys(TRUST_VARIABLES, str(bundle))
         assert values["API_URL"] == h.services["api"].url
         assert values["API_URL"].startswith("https://127.0.0.1:")
+        store = h.java_truststore
+        assert store is not None
+        assert store.stat().st_size > 0
         env_file, pid = h.env_file, h.app.pid
     assert_gone(pid)
     assert not bundle.exists()
+    assert not store.exists()
     assert not env_file.exists()
     assert h.ca_bundle == bundle  # still named after stop, but not written again
     assert not bundle.exists()
@@ -264,10 +287,13 @@ def test_a_stale_bundle_of_a_dead_run_is_swept(tmp_path):
     stale = tmp_path / ".harness" / "tls" / "harness-1-0123456789abcdef-ca.pem"
     stale.parent.mkdir(parents=True)
     stale.write_text("left behind by a run that was SIGKILLed\n")
+    stale_store = stale.with_name("harness-1-0123456789abcdef-ca.p12")
+    stale_store.write_bytes(b"")
     h = Harness.from_pyproject(pyproject)
     try:
         h.start_services()
         assert not stale.exists()
+        assert not stale_store.exists()
         assert h.ca_bundle is not None
         assert h.ca_bundle.exists()
     finally:

@@ -7,7 +7,7 @@ PORT                    port to listen on
 GET /health             200
 GET /fetch?client=C&url=U
                         GET U with client C (requests, httpx, httpx2, openai, urllib, http.client,
-                        curl, node); always answers 200 with JSON {"status", "body", "error"}: the
+                        curl, node, java); always answers 200 with JSON {"status", "body", "error"}: the
                         upstream's status and body, or the client's error as "Type: message".
                         openai: U is the base URL, the call is ``client.models.list()``.
 GET /env?name=X         the value of env var X (or "<unset>")
@@ -84,6 +84,15 @@ def fetch(client: str, url: str) -> dict[str, Any]:
         if done.returncode != 0:
             return {"error": f"curl exit {done.returncode}: {done.stderr.strip()}"}
         body, _, status = done.stdout.rpartition("\n")
+        return {"status": int(status), "body": body}
+    if client == "java":  # trusts what JAVA_TOOL_OPTIONS names (-Djavax.net.ssl.trustStore=...)
+        source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Fetch.java")
+        done = subprocess.run(
+            ["java", source, url], capture_output=True, text=True, check=False, timeout=TIMEOUT * 6
+        )
+        if done.returncode != 0:
+            return {"error": f"java exit {done.returncode}: {done.stderr.strip()[-2000:]}"}
+        status, _, body = done.stdout.partition(" ")
         return {"status": int(status), "body": body}
     if client == "node":
         done = subprocess.run(
