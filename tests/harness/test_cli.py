@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -11,6 +12,9 @@ from pathlib import Path
 
 import psutil
 
+from harness.cli import main
+
+from . import simulator_support
 from .api_support import http_get, tiny_project
 from .support import wait_until_gone
 
@@ -200,3 +204,14 @@ def test_up_shows_the_https_service_and_the_bundle_it_removes_at_stop(tmp_path):
     assert process.returncode == 0
     assert wait_until_gone([pid]) == []
     assert not bundle.exists()
+
+
+def test_check_names_the_simulator_of_a_service(tmp_path, monkeypatch):
+    simulator_support.register(monkeypatch)
+    pyproject = tiny_project(
+        tmp_path,
+        extra='[tool.harness.services.chat]\nsimulator = "echo"\ntls = true\n[tool.harness.services.cache]\n',
+    )
+    out = io.StringIO()
+    assert main(["--config", str(pyproject), "check"], out=out) == 0, out.getvalue()
+    assert "  services: chat (https, simulator echo), cache\n" in out.getvalue()

@@ -214,3 +214,13 @@ def test_the_pytest_plugin_reaches_the_simulator_and_strictness_applies(tmp_path
     assert "test_an_unknown_route_fails_the_strict_test" in output
     assert "service 'chat' received 1 request that no expectation matched (strict mode)" in output
     assert "the greeter simulator has no route GET /nope" in output
+
+
+def test_failures_then_the_simulator(service, simulator):
+    # The documented pattern: throttle twice, then answer as the simulator would.
+    service.expect_request("/echo").respond_with_fault(
+        faults.fail_times(2, faults.throttle(retry_after=0.1), then=simulator)
+    )
+    assert [get(service, "/echo").status_code for _ in range(3)] == [429, 429, 200]
+    assert service.requests[-1].expectation != "simulator echo"  # the test's expectation answered
+    assert get(service, "/echo").json()["greeting"] == "hi"
