@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from harness import faults
 from harness.config import parse_table
 from harness.errors import ConfigError
 from harness.mocks.server import MockService
@@ -301,6 +302,15 @@ def test_streaming_is_paced_by_the_per_token_delay(server: MockService, sim: Azu
         ]
     assert len(arrivals) == 8  # prompt filter, role, five tokens, finish
     assert arrivals[-1] - arrivals[1] >= 0.2  # five tokens, 50 ms apart
+
+
+def test_a_primed_delay_wrapping_the_simulator_answers_late(server: MockService, sim: AzureOpenAISimulator):
+    sim.fault_next(faults.delay(0.1, sim))
+    started = time.perf_counter()
+    response = post(server, CHAT)
+    assert time.perf_counter() - started >= 0.1
+    assert response.json()["choices"][0]["message"]["content"] == "This is a simulated answer to: Hello there"
+    assert [call.answered_by for call in sim.calls] == ["default"]  # one request, one call
 
 
 def test_concurrent_calls_share_the_queue_safely(server: MockService, sim: AzureOpenAISimulator):

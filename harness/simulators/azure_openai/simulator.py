@@ -41,6 +41,9 @@ from harness.simulators.azure_openai.priming import (
 from harness.simulators.azure_openai.ratelimit import Decision, Limits, RateLimiter
 from harness.simulators.base import Simulator, SimulatorError, json_response
 
+#: environ key marking a request the simulator already recorded a Call for (a fault wrapping the
+#: simulator, ``faults.delay(1, sim)``, must not record the same request twice).
+_RECORDED = "harness.azure_openai.recorded"
 _FILTER_CATEGORIES = ("hate", "self_harm", "sexual", "violence", "jailbreak")
 _SEVERITIES = ("low", "medium", "high")
 
@@ -487,6 +490,7 @@ class AzureOpenAISimulator(Simulator):
             return self._state.primes.take(prime)
 
     def _record(self, request: Request, call: Call, response: Response) -> Response:
+        request.environ[_RECORDED] = True
         with self._lock:
             self._calls.append(call)
         return response
@@ -520,6 +524,8 @@ class AzureOpenAISimulator(Simulator):
         except wire.WireTakeover:
             self._record(request, _with(call, None, f"primed: {description}"), Response())
             raise
+        if request.environ.get(_RECORDED):  # the fault wrapped the simulator, which recorded the call
+            return response
         return self._record(request, _with(call, response.status_code, f"primed: {description}"), response)
 
     def _limits(self, name: str) -> Limits:
