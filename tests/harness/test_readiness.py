@@ -8,6 +8,7 @@ import pytest
 
 from harness import Harness
 from harness.errors import AppExitedError, AppStartTimeoutError
+from harness.process import readiness
 
 from .api_support import assert_gone, http_get, tiny_pids, tiny_project
 from .support import TINY_APP
@@ -84,3 +85,11 @@ def test_health_path_answering_404_is_reported_well_before_the_timeout(tmp_path)
     assert "`health`" in message  # names the key to fix
     [pid] = tiny_pids(message)
     assert_gone(pid)
+
+
+def test_refused_probes_start_at_1_ms_and_slow_down_with_the_wait_up_to_5_ms():
+    intervals = [readiness.refused_interval(waited) for waited in (0, 0.1, 0.5, 1, 2, 2.5, 30, 3600)]
+
+    assert intervals[0] == readiness.REFUSED_MIN_INTERVAL == 0.001  # a fast app is seen at once
+    assert intervals == sorted(intervals)
+    assert intervals[-3:] == [readiness.REFUSED_MAX_INTERVAL] * 3 == [0.005] * 3  # the CPU bound

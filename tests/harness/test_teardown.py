@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
 import sys
 import time
 
 import psutil
+import pytest
 
 from harness import Harness
+from harness.process import procscan
+from harness.process.teardown import stop_process_tree
 
-from .api_support import assert_gone, http_get, tiny_pids, tiny_project
+from .api_support import alive, assert_gone, http_get, tiny_pids, tiny_project
 from .support import APPS, write_project
 
 
@@ -19,6 +24,15 @@ def _tree(pid: int) -> dict[int, list[str]]:
     """``pid`` and its descendants, with their command lines."""
     root = psutil.Process(pid)
     return {process.pid: process.cmdline() for process in [root, *root.children(recursive=True)]}
+
+
+@pytest.fixture(params=["children files", "full scan"], autouse=True)
+def scan(request, monkeypatch):
+    """Every test runs both ways of finding descendants: through /proc/<pid>/task/*/children, and
+    the fallback for kernels without them (one pass over every process)."""
+    if request.param == "children files" and not procscan.CHILDREN_FILES:
+        pytest.skip("kernel without CONFIG_PROC_CHILDREN")
+    monkeypatch.setattr(procscan, "CHILDREN_FILES", request.param == "children files")
 
 
 def test_shell_wrapper_app_and_grandchild_are_all_stopped(tmp_path):
@@ -124,3 +138,26 @@ def test_a_stopped_app_gets_exactly_one_sigterm(tmp_path):
         log_path = h.app.log_path
 
     assert log_path.read_text().splitlines() == ["SIGTERM #1"]
+
+
+def test_group_member_whose_parent_died_is_stopped_after_the_app_exited_on_its_own():
+    # The subshell starts the sleeper and exits, and so does the app: the sleeper is no descendant
+    # any more and carries no marker, but it is still in the app's process group.
+    process = subprocess.Popen(
+        ["sh", "-c", "(sleep 3600 & echo $!)"], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert process.stdout is not None
+    sleeper = int(process.stdout.readline())
+    process.wait()
+    process.stdout.close()
+    try:
+        assert alive(sleeper)
+        assert os.getpgid(sleeper) == process.pid
+
+        report = stop_process_tree(process, None, grace=5)
+
+        assert not report.survivors
+        assert_gone(sleeper)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(sleeper, signal.SIGKILL)
