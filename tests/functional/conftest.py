@@ -1,20 +1,36 @@
-"""Baseline expectations of the functional suite (harness itself needs no conftest: it is a plugin)."""
+"""The downstream simulators, typed (harness itself needs no conftest: it is a pytest plugin).
+
+Each simulator starts every test from its configured baseline: the default chat answer, the "docs"
+index of tests/functional/data/docs.json, and content safety rating everything harmless. A test primes
+only what it is about; whatever it primed is dropped when it ends.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from harness import Harness
+from harness import MockService
+from harness.simulators.azure_openai import AzureOpenAISimulator
+from harness.simulators.azure_search import AzureSearchSimulator
+from harness.simulators.content_safety import ContentSafetySimulator
 
-from . import azure_responses
-from .downstreams import expect_safety
+
+@pytest.fixture
+def openai_sim(services: dict[str, MockService]) -> AzureOpenAISimulator:
+    simulator = services["openai"].simulator
+    assert isinstance(simulator, AzureOpenAISimulator)
+    return simulator
 
 
-@pytest.fixture(scope="session")
-def content_safety_all_clear(harness: Harness) -> None:
-    """Content Safety rates every question harmless, for every test of the session.
+@pytest.fixture
+def search_sim(services: dict[str, MockService]) -> AzureSearchSimulator:
+    simulator = services["search"].simulator
+    assert isinstance(simulator, AzureSearchSimulator)
+    return simulator
 
-    Registered in a session-scoped fixture, so it is part of the baseline that survives between tests;
-    a test overrides it with a oneshot expectation (those are matched before permanent ones).
-    """
-    expect_safety(harness.services["contentsafety"]).respond_with_json(azure_responses.content_safety())
+
+@pytest.fixture
+def safety_sim(services: dict[str, MockService]) -> ContentSafetySimulator:
+    simulator = services["contentsafety"].simulator
+    assert isinstance(simulator, ContentSafetySimulator)
+    return simulator

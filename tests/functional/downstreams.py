@@ -1,20 +1,18 @@
-"""Where the sample app's downstream calls go, and small helpers to expect and inspect them.
+"""The sample app's configuration, its downstream endpoints, and small helpers to inspect what they got.
 
-The constants mirror ``[tool.harness.env]`` in pyproject.toml: the app is configured with exactly these
-keys and deployment names, so a request carrying anything else is a bug of the app.
+The downstreams are simulators (``[tool.harness.services.*]`` in pyproject.toml): they answer every call
+a test does not prime, so these constants mirror that configuration and ``[tool.harness.env]``. A
+request carrying any other key, deployment or path is a bug of the app (the simulators refuse it).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from pytest_httpserver.httpserver import RequestHandler
-
 from harness.mocks import JournalEntry, MockService
-
-from . import azure_responses
 
 # -- configuration of the app under test (pyproject.toml, [tool.harness.env]) --------------------------
 
@@ -22,6 +20,7 @@ OPENAI_KEY = "test-openai-key"
 OPENAI_API_VERSION = "2024-10-21"
 CHAT_DEPLOYMENT = "gpt-4o"
 EMBEDDING_DEPLOYMENT = "text-embedding-3-small"
+EMBEDDING_DIMENSIONS = 16  # [tool.harness.services.openai.options.deployments]
 SEARCH_KEY = "test-search-key"
 SEARCH_INDEX = "docs"
 SAFETY_KEY = "test-safety-key"
@@ -32,97 +31,25 @@ DOWNSTREAM_TIMEOUT = 2.0
 CHAT_PATH = f"/openai/deployments/{CHAT_DEPLOYMENT}/chat/completions"
 EMBEDDINGS_PATH = f"/openai/deployments/{EMBEDDING_DEPLOYMENT}/embeddings"
 SEARCH_PATH = f"/indexes/{SEARCH_INDEX}/docs/search"
-SEARCH_API_VERSION = "2024-07-01"
 SAFETY_PATH = "/contentsafety/text:analyze"
-SAFETY_API_VERSION = "2024-09-01"
 
 # -- test data --------------------------------------------------------------------------------------------
 
 QUESTION = "How much can I spend on meals during a business trip?"
-ANSWER = "Meals are reimbursed up to 40 EUR per day [doc1]."
-# Exactly representable as float32, so the vector survives the SDK's base64 round trip unchanged.
-VECTOR = [0.25, -0.5, 0.125, 0.0625, -1.0, 0.75]
-DOCUMENTS = [
-    {
-        "id": "policy-expenses-3",
-        "title": "Expense policy",
-        "content": "Meals are reimbursed up to 40 EUR per day; keep the receipts.",
-        "url": "https://contoso.example/policies/expenses#meals",
-    },
-    {
-        "id": "policy-travel-1",
-        "title": "Travel policy",
-        "content": "Book economy class for flights shorter than six hours.",
-        "url": "https://contoso.example/policies/travel",
-    },
-]
+# The Azure OpenAI simulator's default answer echoes the last user message.
+ANSWER = f"This is a simulated answer to: {QUESTION}"
+# The search simulator's "docs" index (options.indexes.docs.documents): both documents come back for
+# QUESTION, the expense policy first (it shares words with the question, and hybrid search fuses that
+# text ranking with the vector ranking, where both documents are among the k nearest).
+DOCUMENTS: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "data" / "docs.json").read_text(encoding="utf-8")
+)
 CITATIONS = [{"id": doc["id"], "title": doc["title"], "url": doc["url"]} for doc in DOCUMENTS]
 
 
 def conversation(question: str = QUESTION, **extra: Any) -> dict[str, Any]:
     """The body of ``POST /api/conversation`` with one user message."""
     return {"messages": [{"role": "user", "content": question}], **extra}
-
-
-# -- expectations -----------------------------------------------------------------------------------------
-# Each one also requires the key the real service would require: a request without it is unmatched,
-# which fails the test in strict mode. ``oneshot=True`` takes precedence over permanent expectations,
-# e.g. over the session's "all clear" content safety baseline.
-
-
-def _expect(service: MockService, path: str, *, oneshot: bool, **matchers: Any) -> RequestHandler:
-    expect = service.expect_oneshot_request if oneshot else service.expect_request
-    return expect(path, method="POST", **matchers)
-
-
-def expect_chat(openai: MockService, *, oneshot: bool = False) -> RequestHandler:
-    return _expect(
-        openai,
-        CHAT_PATH,
-        oneshot=oneshot,
-        query_string={"api-version": OPENAI_API_VERSION},
-        headers={"api-key": OPENAI_KEY},
-    )
-
-
-def expect_embeddings(openai: MockService, *, oneshot: bool = False) -> RequestHandler:
-    return _expect(
-        openai,
-        EMBEDDINGS_PATH,
-        oneshot=oneshot,
-        query_string={"api-version": OPENAI_API_VERSION},
-        headers={"api-key": OPENAI_KEY},
-    )
-
-
-def expect_search(search: MockService, *, oneshot: bool = False) -> RequestHandler:
-    return _expect(
-        search,
-        SEARCH_PATH,
-        oneshot=oneshot,
-        query_string={"api-version": SEARCH_API_VERSION},
-        headers={"api-key": SEARCH_KEY},
-    )
-
-
-def expect_safety(contentsafety: MockService, *, oneshot: bool = False) -> RequestHandler:
-    return _expect(
-        contentsafety,
-        SAFETY_PATH,
-        oneshot=oneshot,
-        query_string={"api-version": SAFETY_API_VERSION},
-        headers={"Ocp-Apim-Subscription-Key": SAFETY_KEY},
-    )
-
-
-def prime_retrieval(
-    services: Mapping[str, MockService],
-    documents: Sequence[Mapping[str, str]] = DOCUMENTS,
-    vector: Sequence[float] = VECTOR,
-) -> None:
-    """Healthy embeddings and search answers: the retrieval step finds ``documents``."""
-    expect_embeddings(services["openai"]).respond_with_json(azure_responses.embeddings(vector))
-    expect_search(services["search"]).respond_with_json(azure_responses.search_results(documents))
 
 
 # -- inspecting the journal -------------------------------------------------------------------------------
@@ -147,3 +74,36 @@ def header(entry: JournalEntry, name: str) -> str | None:
     """A request header (case-insensitive), None when absent."""
     values = [value for key, value in entry.headers if key.lower() == name.lower()]
     return values[0] if values else None
+
+
+# -- the app's own stream ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SseEvent:
+    event: str | None  # the ``event:`` field, None for unnamed events
+    data: Any  # the ``data:`` field, decoded as JSON
+
+
+def parse_sse(text: str) -> list[SseEvent]:
+    """Parse an SSE body into events; each event's data must be one JSON document."""
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        name: str | None = None
+        data_lines: list[str] = []
+        for line in block.split("\n"):
+            if not line or line.startswith(":"):
+                continue
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if field == "event":
+                name = value
+            elif field == "data":
+                data_lines.append(value)
+            else:
+                raise ValueError(f"unexpected SSE field {field!r} in {block!r}")
+        if data_lines:
+            events.append(SseEvent(name, json.loads("\n".join(data_lines))))
+        elif name is not None:
+            raise ValueError(f"SSE event {name!r} without data")
+    return events

@@ -1,19 +1,28 @@
-"""The conversation endpoint when every downstream is healthy: answers, citations, and what was sent."""
+"""The conversation endpoint when every downstream is healthy: answers, citations, and what was sent.
+
+Nothing here primes the happy path: the simulators answer with the default chat answer, the documents
+of the configured "docs" index, and an all-clear content analysis.
+"""
 
 from __future__ import annotations
 
-import pytest
+import json
+import math
+
 import requests
 
-from harness import App, MockService, faults
+from harness import App, MockService
+from harness.simulators.azure_openai import AzureOpenAISimulator
+from harness.simulators.azure_search import AzureSearchSimulator
+from harness.simulators.content_safety import ContentSafetySimulator
 
-from . import azure_responses
 from .downstreams import (
     ANSWER,
     CHAT_DEPLOYMENT,
     CHAT_PATH,
     CITATIONS,
     DOCUMENTS,
+    EMBEDDING_DIMENSIONS,
     EMBEDDINGS_PATH,
     OPENAI_KEY,
     QUESTION,
@@ -21,25 +30,21 @@ from .downstreams import (
     SAFETY_PATH,
     SEARCH_KEY,
     SEARCH_PATH,
-    VECTOR,
     conversation,
-    expect_chat,
-    expect_safety,
     header,
     json_body,
-    prime_retrieval,
+    parse_sse,
     single_request,
 )
 
-pytestmark = pytest.mark.usefixtures("content_safety_all_clear")
-
 Services = dict[str, MockService]
+
+# Exactly representable as float32, so the vector survives the SDK's base64 round trip unchanged.
+VECTOR = [0.25, -0.5, 0.125, 0.0625, -1.0, 0.75, 0.5, -0.25] * 2
+assert len(VECTOR) == EMBEDDING_DIMENSIONS
 
 
 def test_answer_cites_the_documents_search_found(app: App, services: Services) -> None:
-    prime_retrieval(services)
-    expect_chat(services["openai"]).respond_with_json(azure_responses.chat_completion(ANSWER))
-
     response = requests.post(app.url_for("/api/conversation"), json=conversation(), timeout=10)
 
     assert response.status_code == 200, response.text
@@ -57,7 +62,9 @@ def test_answer_cites_the_documents_search_found(app: App, services: Services) -
     assert header(search, "api-key") == SEARCH_KEY
     search_body = json_body(search)
     assert search_body["search"] == QUESTION
-    assert search_body["vectorQueries"][0]["vector"] == VECTOR  # the embedding, decoded from base64
+    vector = search_body["vectorQueries"][0]["vector"]  # the embedding, decoded from base64
+    assert len(vector) == EMBEDDING_DIMENSIONS
+    assert math.isclose(math.hypot(*vector), 1.0, rel_tol=1e-5)  # the simulator's vectors are unit length
 
     chat = single_request(services["openai"], CHAT_PATH)
     assert header(chat, "api-key") == OPENAI_KEY
@@ -74,11 +81,12 @@ def test_answer_cites_the_documents_search_found(app: App, services: Services) -
     assert safety.started <= embedding.started <= search.started <= chat.started
 
 
-def test_requests_match_what_a_user_would_assert(app: App, services: Services) -> None:
+def test_requests_match_what_a_user_would_assert(
+    app: App, services: Services, openai_sim: AzureOpenAISimulator
+) -> None:
     """The same checks written with pytest-httpserver's own matchers: exact bodies and call counts."""
     openai, search, safety = services["openai"], services["search"], services["contentsafety"]
-    prime_retrieval(services)
-    expect_chat(openai).respond_with_json(azure_responses.chat_completion(ANSWER))
+    openai_sim.set_embedding(QUESTION, VECTOR)  # so the exact vector search must receive is known
     earlier_turns = [
         {"role": "user", "content": "Hi, I travel to Lyon next week."},
         # Clients echo ids and citations back; the app must forward role and content only.
@@ -122,48 +130,63 @@ def test_requests_match_what_a_user_would_assert(app: App, services: Services) -
     ]
 
 
-def test_search_without_results_still_answers(app: App, services: Services) -> None:
-    prime_retrieval(services, documents=[])
-    expect_chat(services["openai"]).respond_with_json(azure_responses.chat_completion("I don't know."))
+def test_search_without_results_still_answers(
+    app: App, openai_sim: AzureOpenAISimulator, search_sim: AzureSearchSimulator
+) -> None:
+    search_sim.prime_results([])
+    openai_sim.answer_next("I don't know.")
 
     response = requests.post(app.url_for("/api/conversation"), json=conversation(), timeout=10)
 
     assert response.status_code == 200, response.text
     assert response.json() == {"answer": "I don't know.", "citations": []}
-    system = json_body(single_request(services["openai"], CHAT_PATH))["messages"][0]
+    system = openai_sim.last_call.messages[0]
     assert system["content"].endswith("Sources:\n(no documents were found)")
 
 
-def test_streamed_answer(app: App, services: Services) -> None:
-    pieces = ["Meals are reimbursed", " up to 40 EUR", " per day", " [doc1]."]
-    assert "".join(pieces) == ANSWER
-    prime_retrieval(services)
-    # The chunks Azure sends, one SSE event each, then OpenAI's "data: [DONE]" terminator.
-    expect_chat(services["openai"]).respond_with_sse(
-        [*azure_responses.chat_completion_chunks(pieces), faults.DONE]
-    )
-
+def test_streamed_answer(app: App, openai_sim: AzureOpenAISimulator) -> None:
     response = requests.post(app.url_for("/api/conversation"), json=conversation(stream=True), timeout=10)
 
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("text/event-stream")
     assert response.headers["Cache-Control"] == "no-cache"
-    events = azure_responses.parse_sse(response.text)
+    events = parse_sse(response.text)
     assert events[0].data == {"type": "citations", "citations": CITATIONS}
     deltas = events[1:-1]
-    assert [event.data["type"] for event in deltas] == ["delta"] * len(pieces)
+    # One delta per token the model streamed (the simulator streams one chunk per completion token).
+    assert len(deltas) == openai_sim.last_call.completion_tokens > 1
+    assert [event.data["type"] for event in deltas] == ["delta"] * len(deltas)
     assert "".join(event.data["content"] for event in deltas) == ANSWER
     assert events[-1].data == {"type": "done"}
     assert all(event.event is None for event in events)  # only errors are named events
 
-    chat_body = json_body(single_request(services["openai"], CHAT_PATH))
-    assert chat_body["stream"] is True
-    assert chat_body["messages"][-1] == {"role": "user", "content": QUESTION}
+    chat = openai_sim.last_call
+    assert chat.stream is True
+    assert chat.messages[-1] == {"role": "user", "content": QUESTION}
 
 
-def test_app_log_has_a_line_per_request_and_per_downstream_call(app: App, services: Services) -> None:
-    flagged = azure_responses.content_safety(Hate=6)
-    expect_safety(services["contentsafety"], oneshot=True).respond_with_json(flagged)
+def test_tool_call_the_app_never_offered_is_answered_empty(
+    app: App, openai_sim: AzureOpenAISimulator
+) -> None:
+    """The app offers no tools; a model asking for one anyway must not crash it (it has no text)."""
+    openai_sim.call_tool_next("lookup_policy", {"topic": "meals"})
+
+    response = requests.post(app.url_for("/api/conversation"), json=conversation(), timeout=10)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"answer": "", "citations": CITATIONS}
+    chat = openai_sim.last_call
+    assert "tools" not in chat.body
+    assert [(call.name, json.loads(call.arguments)) for call in chat.tool_calls] == [
+        ("lookup_policy", {"topic": "meals"})
+    ]
+    assert openai_sim.pending == []
+
+
+def test_app_log_has_a_line_per_request_and_per_downstream_call(
+    app: App, services: Services, safety_sim: ContentSafetySimulator
+) -> None:
+    safety_sim.prime_severities(Hate=6)
     log_size_before = app.log_path.stat().st_size
 
     response = requests.post(
@@ -175,6 +198,7 @@ def test_app_log_has_a_line_per_request_and_per_downstream_call(app: App, servic
         log.seek(log_size_before)
         lines = log.read().decode("utf-8").splitlines()
     safety_url = f"{services['contentsafety'].url}{SAFETY_PATH}?api-version=2024-09-01"
+    assert safety_url.startswith("https://")  # the simulators are served over TLS
     assert any(f"downstream contentsafety POST {safety_url} -> 200" in line for line in lines), lines
     request_lines = [line for line in lines if "POST /api/conversation?trace=log-check-7f3a -> 400" in line]
     assert len(request_lines) == 1, lines

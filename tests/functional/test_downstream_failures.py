@@ -1,4 +1,8 @@
-"""Every way a downstream can fail, and how the app reports it: always JSON, always naming the service."""
+"""Every way a downstream can fail, and how the app reports it: always JSON, always naming the service.
+
+Each test primes only the failure it is about on the simulator; every other call gets the simulators'
+healthy baseline.
+"""
 
 from __future__ import annotations
 
@@ -11,26 +15,21 @@ import pytest
 import requests
 
 from harness import App, MockService, faults
+from harness.simulators.azure_openai import AzureOpenAISimulator
+from harness.simulators.content_safety import ContentSafetySimulator
 
-from . import azure_responses
 from .downstreams import (
     ANSWER,
+    CHAT_DEPLOYMENT,
     CHAT_PATH,
     DOWNSTREAM_TIMEOUT,
     EMBEDDINGS_PATH,
     SAFETY_PATH,
     SEARCH_PATH,
     conversation,
-    expect_chat,
-    expect_embeddings,
-    expect_safety,
-    expect_search,
-    prime_retrieval,
     requests_to,
     single_request,
 )
-
-pytestmark = pytest.mark.usefixtures("content_safety_all_clear")
 
 Services = dict[str, MockService]
 
@@ -41,60 +40,61 @@ def post_conversation(app: App, body: Any = None, **kwargs: Any) -> requests.Res
     return requests.post(app.url_for("/api/conversation"), json=body, timeout=10, **kwargs)
 
 
-def healthy_downstreams(services: Services) -> None:
-    """Everything answers well (content safety comes from the session baseline)."""
-    prime_retrieval(services)
-    expect_chat(services["openai"]).respond_with_json(azure_responses.chat_completion(ANSWER))
-
-
 @dataclass(frozen=True)
 class Failure:
     """One downstream answering an error status, and where the app must stop."""
 
-    expect: Callable[..., Any]  # one of the downstreams.expect_* functions
-    service: str  # the mock that fails
+    prime: Callable[[Services], None]  # makes the next such call fail on the simulator
+    service: str  # the simulator that fails
     path: str
     status: int
-    body: dict[str, Any]
-    reported_service: str  # the "service" of the app's error body
+    message: str  # what the failure says; the app must pass it on
     never_called: tuple[tuple[str, str], ...]  # (service, path) the app must not reach after the failure
+
+
+def _sim(services: Services, name: str) -> Any:
+    return services[name].simulator
 
 
 FAILURES = {
     "contentsafety-500": Failure(
-        expect_safety,
+        lambda s: _sim(s, "contentsafety").prime_failure(
+            500, "InternalServerError", "Content Safety is having a bad day"
+        ),
         "contentsafety",
         SAFETY_PATH,
         500,
-        azure_responses.content_safety_error("InternalServerError", "Content Safety is having a bad day"),
-        "contentsafety",
+        "Content Safety is having a bad day",
         (("openai", EMBEDDINGS_PATH), ("search", SEARCH_PATH), ("openai", CHAT_PATH)),
     ),
     "embeddings-500": Failure(
-        expect_embeddings,
+        lambda s: _sim(s, "openai").fail_next(
+            500, "InternalServerError", "The embedding server had an error", operation="embeddings"
+        ),
         "openai",
         EMBEDDINGS_PATH,
         500,
-        azure_responses.openai_error("InternalServerError", "The embedding server had an error"),
-        "openai",
+        "The embedding server had an error",
         (("search", SEARCH_PATH), ("openai", CHAT_PATH)),
     ),
     "search-503": Failure(
-        expect_search,
+        lambda s: _sim(s, "search").prime_failure(
+            503, "ServiceUnavailable", "The index is being rebuilt, retry later", operation="search"
+        ),
         "search",
         SEARCH_PATH,
         503,
-        azure_responses.search_error("ServiceUnavailable", "The index is being rebuilt, retry later"),
-        "search",
+        "The index is being rebuilt, retry later",
         (("openai", CHAT_PATH),),
     ),
     "chat-500": Failure(
-        expect_chat,
+        lambda s: _sim(s, "openai").fail_next(
+            500, "InternalServerError", "The chat server had an error", operation="chat"
+        ),
         "openai",
         CHAT_PATH,
         500,
-        azure_responses.openai_error("InternalServerError", "The chat server had an error"),
-        "openai",
+        "The chat server had an error",
         (),
     ),
 }
@@ -104,59 +104,72 @@ FAILURES = {
 def test_downstream_error_status_is_a_502_naming_the_service(
     app: App, services: Services, failure: Failure
 ) -> None:
-    healthy_downstreams(services)
-    # A oneshot expectation is matched before the permanent healthy ones: only this call fails.
-    failure.expect(services[failure.service], oneshot=True).respond_with_json(
-        failure.body, status=failure.status
-    )
+    failure.prime(services)
 
     response = post_conversation(app)
 
     assert response.status_code == 502, response.text
     error = response.json()["error"]
     assert error["code"] == "downstream_error"
-    assert error["service"] == failure.reported_service
+    assert error["service"] == failure.service
     assert error["status"] == failure.status
-    assert failure.body["error"]["message"] in error["message"]
+    assert failure.message in error["message"]
     single_request(services[failure.service], failure.path)  # called once: no retry
     for service, path in failure.never_called:
         assert requests_to(services[service], path) == [], f"{service} {path} called after the failure"
 
 
-def test_chat_throttled_is_a_503_without_retry(app: App, services: Services) -> None:
-    prime_retrieval(services)
-    message = (
-        "Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-10-21 have "
-        "exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 6 seconds."
-    )
-    expect_chat(services["openai"]).respond_with_json(
-        azure_responses.openai_error("429", message),
-        status=429,
-        headers={"Retry-After": "6", "x-ratelimit-remaining-requests": "0"},
-    )
+def test_chat_throttled_is_a_503_without_retry(app: App, openai_sim: AzureOpenAISimulator) -> None:
+    openai_sim.throttle_next(retry_after=6, operation="chat")
 
     started = time.monotonic()
     response = post_conversation(app)
     elapsed = time.monotonic() - started
 
     assert response.status_code == 503, response.text
-    assert response.json() == {
-        "error": {
-            "code": "downstream_throttled",
-            "service": "openai",
-            "message": f"openai is throttling requests (HTTP 429): {message}",
-        }
-    }
+    error = response.json()["error"]
+    assert error["code"] == "downstream_throttled"
+    assert error["service"] == "openai"
+    assert error["message"].startswith("openai is throttling requests (HTTP 429): Requests to the ")
+    assert "Please retry after 6 seconds" in error["message"]
     # AZURE_OPENAI_MAX_RETRIES=0: the SDK neither retries nor sleeps for Retry-After.
-    openai = services["openai"]
-    openai.assert_request_made(openai.create_matcher(CHAT_PATH, method="POST"), count=1)
+    assert [(call.operation, call.status) for call in openai_sim.calls] == [
+        ("embeddings", 200),
+        ("chat", 429),
+    ]
     assert elapsed < 3
 
 
-def test_chat_slower_than_the_timeout_is_a_504(app: App, services: Services) -> None:
-    prime_retrieval(services)
+def test_rate_limit_of_the_deployment_throttles_until_the_minute_has_passed(
+    app: App, openai_sim: AzureOpenAISimulator
+) -> None:
+    """The simulator's own limiter, on its clock: no sleeping for a minute, the test advances it."""
+    openai_sim.set_rate_limits(requests_per_minute=1, deployment=CHAT_DEPLOYMENT)
+
+    first = post_conversation(app)
+    second = post_conversation(app)
+    openai_sim.clock.advance(60)
+    third = post_conversation(app)
+
+    assert first.status_code == 200, first.text
+    assert second.status_code == 503, second.text
+    assert second.json()["error"]["code"] == "downstream_throttled"
+    assert third.status_code == 200, third.text
+    chats = [call for call in openai_sim.calls if call.operation == "chat"]
+    assert [(call.status, call.answered_by) for call in chats] == [
+        (200, "default"),
+        (429, "rate limit (requests per minute)"),
+        (200, "default"),
+    ]
+    # Embeddings have their own deployment, and its own limit (none): never throttled.
+    assert all(call.status == 200 for call in openai_sim.calls if call.operation == "embeddings")
+
+
+def test_chat_slower_than_the_timeout_is_a_504(
+    app: App, services: Services, openai_sim: AzureOpenAISimulator
+) -> None:
     # Never answers; harness releases the connection when the test ends.
-    expect_chat(services["openai"]).respond_with_fault(faults.hang())
+    openai_sim.fault_next(faults.hang(), operation="chat")
 
     started = time.monotonic()
     response = post_conversation(app)
@@ -172,12 +185,24 @@ def test_chat_slower_than_the_timeout_is_a_504(app: App, services: Services) -> 
     single_request(services["openai"], CHAT_PATH)  # no retry after the timeout
 
 
+def test_content_filter_of_the_model_is_a_502(app: App, openai_sim: AzureOpenAISimulator) -> None:
+    """Azure OpenAI's own filter refusing the prompt (400 content_filter) is the model failing."""
+    openai_sim.filter_next({"violence": "high"})
+
+    response = post_conversation(app)
+
+    assert response.status_code == 502, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["service"], error["status"]) == ("downstream_error", "openai", 400)
+    assert "content management policy" in error["message"]
+    assert openai_sim.last_call.answered_by == "primed: content filter"
+
+
 @pytest.mark.parametrize(("category", "severity"), [("Violence", 4), ("SelfHarm", 6)])
 def test_flagged_question_is_refused_before_search_and_model(
-    app: App, services: Services, category: str, severity: int
+    app: App, services: Services, safety_sim: ContentSafetySimulator, category: str, severity: int
 ) -> None:
-    analysis = azure_responses.content_safety(**{category: severity})
-    expect_safety(services["contentsafety"], oneshot=True).respond_with_json(analysis)
+    safety_sim.prime_severities({category: severity})
 
     response = post_conversation(app)
 
@@ -191,16 +216,32 @@ def test_flagged_question_is_refused_before_search_and_model(
     assert services["openai"].requests == []
 
 
-def test_severity_below_the_threshold_passes(app: App, services: Services) -> None:
-    healthy_downstreams(services)
-    analysis = azure_responses.content_safety(Hate=2, Violence=3)
-    expect_safety(services["contentsafety"], oneshot=True).respond_with_json(analysis)
+def test_severity_below_the_threshold_passes(
+    app: App, services: Services, safety_sim: ContentSafetySimulator
+) -> None:
+    safety_sim.prime_severities(Hate=2, Violence=3)  # reported as 2 and 2 (FourSeverityLevels)
 
     response = post_conversation(app)
 
     assert response.status_code == 200, response.text
     assert response.json()["answer"] == ANSWER
     single_request(services["openai"], CHAT_PATH)
+
+
+def test_content_safety_rule_refuses_only_the_questions_it_matches(
+    app: App, services: Services, safety_sim: ContentSafetySimulator
+) -> None:
+    safety_sim.add_rule("weapon", Violence=6)
+
+    refused = post_conversation(app, conversation("Can I expense a weapon for my hunting trip?"))
+    answered = post_conversation(app)
+
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["category"] == "Violence"
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["answer"] == ANSWER
+    assert len(requests_to(services["contentsafety"], SAFETY_PATH)) == 2
+    single_request(services["openai"], CHAT_PATH)  # only the harmless question reached the model
 
 
 BAD_REQUESTS = {

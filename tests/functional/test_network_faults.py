@@ -1,9 +1,10 @@
 """Network faults between the app and its downstreams: resets, hangs, broken bodies, throttling, streams.
 
-Every fault comes from ``harness.faults``; the app is observed only through its HTTP API and the mocks'
-journals. A hang or stall is released by harness when the test ends, so no test cleans up after one.
-Each timeout costs DOWNSTREAM_TIMEOUT (2 s): there is one test per distinct timeout behaviour. The plain
-(non-streamed) chat hang is ``test_downstream_failures.py::test_chat_slower_than_the_timeout_is_a_504``.
+Every fault comes from ``harness.faults``, primed on the simulators (``fault_next``, ``prime_fault``,
+``break_stream_next``); the app is observed only through its HTTP API and the services' journals. A hang
+or stall is released by harness when the test ends, so no test cleans up after one. Each timeout costs
+DOWNSTREAM_TIMEOUT (2 s): there is one test per distinct timeout behaviour. The plain (non-streamed)
+chat hang is ``test_downstream_failures.py::test_chat_slower_than_the_timeout_is_a_504``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import pytest
 import requests
 
 from harness import App, MockService, faults
+from harness.simulators.azure_openai import AzureOpenAISimulator
+from harness.simulators.azure_search import AzureSearchSimulator
+from harness.simulators.content_safety import ContentSafetySimulator
 
-from . import azure_responses
 from .downstreams import (
     ANSWER,
     CHAT_PATH,
@@ -26,15 +29,10 @@ from .downstreams import (
     SAFETY_PATH,
     SEARCH_PATH,
     conversation,
-    expect_chat,
-    expect_safety,
-    expect_search,
-    prime_retrieval,
+    parse_sse,
     requests_to,
     single_request,
 )
-
-pytestmark = pytest.mark.usefixtures("content_safety_all_clear")
 
 Services = dict[str, MockService]
 
@@ -43,11 +41,10 @@ Services = dict[str, MockService]
 TIMEOUT_FLOOR = DOWNSTREAM_TIMEOUT - 0.1
 TIMEOUT_CEILING = DOWNSTREAM_TIMEOUT + 3.0
 
-PIECES = ["Meals are reimbursed", " up to 40 EUR", " per day", " [doc1]."]
-# chat_completion_chunks() starts like Azure does: a prompt-filter chunk without choices and a role-only
-# delta; the content deltas follow.
+# Azure's stream starts with a prompt-filter chunk without choices and a role-only delta; the content
+# deltas (one per token) follow.
 LEADING_CHUNKS = 2
-DELIVERED = 2  # content deltas sent before a stream breaks
+DELIVERED = 3  # content deltas sent before a stream breaks
 
 
 def post_conversation(app: App, **extra: Any) -> tuple[requests.Response, float]:
@@ -64,21 +61,26 @@ def json_error(response: requests.Response, status: int) -> dict[str, Any]:
     return error
 
 
-def expect_broken_stream(openai: MockService, then: faults.Marker) -> None:
-    """A streamed completion that sends the leading chunks and DELIVERED deltas, then ``then``."""
-    expect_chat(openai).respond_with_sse(
-        azure_responses.chat_completion_chunks(PIECES), after_events=LEADING_CHUNKS + DELIVERED, then=then
-    )
+def break_stream(openai_sim: AzureOpenAISimulator, then: faults.Marker) -> None:
+    """The next streamed completion sends the leading chunks and DELIVERED deltas, then ``then``."""
+    openai_sim.break_stream_next(LEADING_CHUNKS + DELIVERED, then=then)
+
+
+# A reset right after the last write can discard TLS records still in the mock's send buffer (an abortive
+# close drops unsent data), so the deltas get a moment on the wire before the connection is reset.
+RESET_AFTER_DELIVERY = faults.Marker("reset", (*faults.pause(0.1).steps, *faults.RESET.steps))
 
 
 def assert_stream_ends_with_error(response: requests.Response, code: str) -> dict[str, Any]:
     """The app's stream: citations, the deltas that got through, one ``event: error``; no ``done``."""
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("text/event-stream")
-    events = azure_responses.parse_sse(response.text)
+    events = parse_sse(response.text)
     assert [event.data["type"] for event in events] == ["citations", *["delta"] * DELIVERED, "error"]
     assert events[0].data == {"type": "citations", "citations": CITATIONS}
-    assert [event.data["content"] for event in events[1:-1]] == PIECES[:DELIVERED]
+    delivered = "".join(event.data["content"] for event in events[1:-1])
+    assert ANSWER.startswith(delivered), delivered  # the first tokens of the answer, and only those
+    assert len(delivered) < len(ANSWER)
     assert all(event.event is None for event in events[:-1])
     last = events[-1]
     assert last.event == "error"
@@ -91,11 +93,13 @@ def assert_stream_ends_with_error(response: requests.Response, code: str) -> dic
 # -- broken connections and bodies: 502 at once, no retry -------------------------------------------------
 
 BROKEN_CHAT = {
-    "reset": (faults.reset(), "the connection to Azure OpenAI broke"),
+    # Over TLS (the simulator's tls = true) the ssl module reads a reset before any answer as the end
+    # of the stream, so httpx reports "Server disconnected without sending a response".
+    "reset": (faults.reset(), "Azure OpenAI sent a broken response"),
     "empty-response": (faults.empty_response(), "Azure OpenAI sent a broken response"),
     "malformed-chunk": (faults.malformed_chunk(), "Azure OpenAI sent a broken response"),
     "truncated-body": (
-        faults.truncate(azure_responses.chat_completion(ANSWER), at=100),
+        faults.truncate({"object": "chat.completion", "choices": [{"message": {"content": ANSWER}}]}, at=40),
         "Azure OpenAI sent a broken response",
     ),
 }
@@ -103,10 +107,9 @@ BROKEN_CHAT = {
 
 @pytest.mark.parametrize(("fault", "explanation"), BROKEN_CHAT.values(), ids=BROKEN_CHAT.keys())
 def test_broken_chat_connection_is_a_502_naming_openai(
-    app: App, services: Services, fault: faults.Fault, explanation: str
+    app: App, services: Services, openai_sim: AzureOpenAISimulator, fault: faults.Fault, explanation: str
 ) -> None:
-    prime_retrieval(services)
-    expect_chat(services["openai"]).respond_with_fault(fault)
+    openai_sim.fault_next(fault, operation="chat")
 
     response, elapsed = post_conversation(app)
 
@@ -120,11 +123,10 @@ def test_broken_chat_connection_is_a_502_naming_openai(
     assert chat.fault == fault.description
 
 
-def test_search_reset_is_a_502_naming_search_and_the_model_is_not_asked(app: App, services: Services) -> None:
-    prime_retrieval(services)
-    expect_chat(services["openai"]).respond_with_json(azure_responses.chat_completion(ANSWER))
-    # oneshot: matched before the healthy search answer.
-    expect_search(services["search"], oneshot=True).respond_with_fault(faults.reset())
+def test_search_reset_is_a_502_naming_search_and_the_model_is_not_asked(
+    app: App, services: Services, search_sim: AzureSearchSimulator
+) -> None:
+    search_sim.prime_fault(faults.reset(), operation="search")
 
     response, _ = post_conversation(app)
 
@@ -139,11 +141,10 @@ def test_search_reset_is_a_502_naming_search_and_the_model_is_not_asked(app: App
 # -- hangs: 504 once DOWNSTREAM_TIMEOUT has passed, not before ---------------------------------------------
 
 
-def test_content_safety_hang_is_a_504_naming_contentsafety(app: App, services: Services) -> None:
-    prime_retrieval(services)
-    expect_chat(services["openai"]).respond_with_json(azure_responses.chat_completion(ANSWER))
-    # oneshot: matched before the session's "all clear" baseline.
-    expect_safety(services["contentsafety"], oneshot=True).respond_with_fault(faults.hang())
+def test_content_safety_hang_is_a_504_naming_contentsafety(
+    app: App, services: Services, safety_sim: ContentSafetySimulator
+) -> None:
+    safety_sim.prime_fault(faults.hang())
 
     response, elapsed = post_conversation(app)
 
@@ -159,10 +160,11 @@ def test_content_safety_hang_is_a_504_naming_contentsafety(app: App, services: S
     assert services["openai"].requests == []
 
 
-def test_streamed_chat_that_never_answers_is_a_json_504(app: App, services: Services) -> None:
+def test_streamed_chat_that_never_answers_is_a_json_504(
+    app: App, services: Services, openai_sim: AzureOpenAISimulator
+) -> None:
     """No status line yet when the timeout fires, so the client gets a JSON error, not a broken stream."""
-    prime_retrieval(services)
-    expect_chat(services["openai"]).respond_with_fault(faults.hang())
+    openai_sim.fault_next(faults.hang(), operation="chat")
 
     response, elapsed = post_conversation(app, stream=True)
 
@@ -179,9 +181,10 @@ def test_streamed_chat_that_never_answers_is_a_json_504(app: App, services: Serv
 # -- streams that break midway: the deltas that got through, then one clean error event --------------------
 
 
-def test_stream_reset_midway_ends_with_an_error_event(app: App, services: Services) -> None:
-    prime_retrieval(services)
-    expect_broken_stream(services["openai"], faults.RESET)
+def test_stream_reset_midway_ends_with_an_error_event(
+    app: App, services: Services, openai_sim: AzureOpenAISimulator
+) -> None:
+    break_stream(openai_sim, RESET_AFTER_DELIVERY)
 
     response, elapsed = post_conversation(app, stream=True)
 
@@ -191,9 +194,10 @@ def test_stream_reset_midway_ends_with_an_error_event(app: App, services: Servic
     single_request(services["openai"], CHAT_PATH)
 
 
-def test_stream_stalled_midway_ends_with_a_timeout_event(app: App, services: Services) -> None:
-    prime_retrieval(services)
-    expect_broken_stream(services["openai"], faults.STALL)
+def test_stream_stalled_midway_ends_with_a_timeout_event(
+    app: App, services: Services, openai_sim: AzureOpenAISimulator
+) -> None:
+    break_stream(openai_sim, faults.STALL)
 
     response, elapsed = post_conversation(app, stream=True)
 
@@ -210,13 +214,10 @@ RETRY_AFTER = 0.05
 
 @pytest.mark.harness_profile("retrying")
 class TestRetrying:
-    def test_throttled_twice_then_answered(self, app: App, services: Services) -> None:
-        prime_retrieval(services)
-        expect_chat(services["openai"]).respond_with_fault(
-            faults.fail_times(
-                2, faults.throttle(retry_after=RETRY_AFTER), then=azure_responses.chat_completion(ANSWER)
-            )
-        )
+    def test_throttled_twice_then_answered(
+        self, app: App, services: Services, openai_sim: AzureOpenAISimulator
+    ) -> None:
+        openai_sim.throttle_next(2, retry_after=RETRY_AFTER, operation="chat")
 
         response, _ = post_conversation(app)
 
@@ -229,10 +230,9 @@ class TestRetrying:
         assert all(gap >= RETRY_AFTER - 0.001 for gap in gaps), gaps
 
     def test_throttled_on_every_attempt_is_a_503_after_three_calls(
-        self, app: App, services: Services
+        self, app: App, services: Services, openai_sim: AzureOpenAISimulator
     ) -> None:
-        prime_retrieval(services)
-        expect_chat(services["openai"]).respond_with_fault(faults.throttle(retry_after=RETRY_AFTER))
+        openai_sim.throttle_next(10, retry_after=RETRY_AFTER, operation="chat")
 
         response, _ = post_conversation(app)
 
