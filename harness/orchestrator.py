@@ -10,6 +10,7 @@ import atexit
 import os
 import re
 import sys
+import threading
 import uuid
 import weakref
 from pathlib import Path
@@ -87,6 +88,8 @@ class Harness:
             name: self._mock_service(service) for name, service in config.services.items()
         }
         self._apps: dict[str, App] = {}
+        #: Apps being stopped in the background (``stop_app(wait=False)``), joined by :meth:`stop`.
+        self._background_stops: list[tuple[threading.Thread, App]] = []
         self._start_failures: dict[str, AppStartError] = {}
         self._env_files: set[Path] = set()
         self._logs_written: set[Path] = set()
@@ -244,11 +247,22 @@ class Harness:
         self._apps[name] = app
         return app
 
-    def stop_app(self, profile: str | None = None) -> None:
-        """Stop the app of ``profile`` now (it would be restarted if asked for again)."""
+    def stop_app(self, profile: str | None = None, *, wait: bool = True) -> None:
+        """Stop the app of ``profile`` (it would be started again if asked for).
+
+        With ``wait=False`` the stop runs in the background (the caller goes on while the app
+        shuts down, which for an interpreter with many modules loaded takes a few hundred ms);
+        :meth:`stop` waits for it and reports any process that survived it.
+        """
         app = self._apps.pop(profile or DEFAULT_PROFILE, None)
-        if app is not None:
+        if app is None:
+            return
+        if wait:
             self._check_stopped([app])
+            return
+        stopping = threading.Thread(target=app.stop, name=f"harness-stop-{app.settings.profile}", daemon=True)
+        self._background_stops.append((stopping, app))
+        stopping.start()
 
     def dead_apps(self) -> list[App]:
         """Started apps that have exited (crashed, or were killed) since."""
@@ -370,9 +384,27 @@ class Harness:
                 self._run_record = None
 
     def _check_stopped(self, apps: list[App]) -> None:
+        # Apps shut down side by side: each may take its grace period (or, for a Python app, a few
+        # hundred ms of interpreter teardown), and they do not wait for one another. The first is
+        # stopped in this thread, so a Ctrl-C during its grace period still SIGKILLs it at once;
+        # the watchdog covers the others if this thread is interrupted before they finish.
+        helpers = [
+            threading.Thread(target=app.stop, name=f"harness-stop-{app.settings.profile}", daemon=True)
+            for app in apps[1:]
+        ]
+        for helper in helpers:
+            helper.start()
+        if apps:
+            apps[0].stop()
+        for helper in helpers:
+            helper.join()
+        background, self._background_stops = self._background_stops, []
+        for stopping, app in background:
+            stopping.join()
+            apps = [*apps, app]
         survivors: list[str] = []
         for app in apps:
-            survivors += app.stop().survivors
+            survivors += app.stop().survivors  # the report of the stop already done
             self._watchdog.unwatch(app.pid)
         if survivors:
             raise TeardownError(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 
 import dotenv
 import pytest
 
 from harness import Harness, HarnessError
 
-from .api_support import app_env, assert_gone, http_get, tiny_pids, tiny_project
+from .api_support import alive, app_env, assert_gone, http_get, tiny_pids, tiny_project
 from .support import TINY_APP, tiny_app_command
 
 SERVICE_X = """
@@ -189,3 +190,41 @@ def test_request_from_the_app_is_answered_by_the_mock_and_journaled(tmp_path):
         assert entry.expectation is not None
         assert "uri='/thing'" in entry.expectation  # which expectation answered
         assert x.unmatched_requests() == []
+
+
+def _stubborn_profiles(tmp_path):
+    # Both apps ignore SIGTERM, so each takes its whole shutdown_timeout to stop.
+    return tiny_project(
+        tmp_path,
+        app={"shutdown_timeout": 1.0},
+        env={"TINY_IGNORE_TERM": "1"},
+        extra="""
+        [tool.harness.profiles.left]
+        env = { WHO = "left" }
+
+        [tool.harness.profiles.right]
+        env = { WHO = "right" }
+        """,
+    )
+
+
+def test_apps_stop_side_by_side(tmp_path):
+    """Two apps that each need their whole 1 s grace period: stopped one after the other that
+    would take at least 2 s; side by side it takes about 1 s."""
+    with Harness.from_pyproject(_stubborn_profiles(tmp_path), profile="left") as h:
+        left, right = h.app, h.app_for("right")
+        started = time.monotonic()
+    elapsed = time.monotonic() - started
+    assert_gone(left.pid, right.pid)
+    assert elapsed < 1.9, f"stopping two apps took {elapsed:.2f} s: they were not stopped side by side"
+
+
+def test_background_stop_returns_at_once_and_stop_waits_for_it(tmp_path):
+    with Harness.from_pyproject(_stubborn_profiles(tmp_path), profile="left") as h:
+        left = h.app
+        h.stop_app("left", wait=False)
+        assert "left" not in h.apps
+        assert alive(left.pid)  # still in its grace period: the caller did not wait for it
+        again = h.app_for("left")  # asking again starts a fresh app meanwhile
+        assert again.pid != left.pid
+    assert_gone(left.pid, again.pid)

@@ -20,13 +20,13 @@ RECORDS = Path(__file__).parent / "records"
 
 @pytest.fixture
 def recorded(request, harness, app):
-    assert harness.env_file.is_file()  # written before the app started, present while it runs
+    assert app.env_file.is_file()  # written before the app started, present while it runs
     RECORDS.mkdir(exist_ok=True)
     record = {
         "worker": os.environ["PYTEST_XDIST_WORKER"],
         "pid": app.pid,
         "port": app.port,
-        "env_file": harness.env_file.name,
+        "env_file": app.env_file.name,
     }
     name = request.node.nodeid.replace("/", "_").replace(":", "_")
     (RECORDS / f"{name}.json").write_text(json.dumps(record))
@@ -63,3 +63,72 @@ def test_each_worker_runs_its_own_app(tmp_path):
     logs = sorted(path.name for path in (tmp_path / ".harness" / "logs").iterdir())
     assert logs == ["default.gw0.log", "default.gw1.log"]
     assert not list((tmp_path / "env").glob("*.env"))  # both env files removed at the end
+
+
+GROUPED_TESTS = """
+import pytest
+
+pytestmark = pytest.mark.harness_profile("other")
+
+{tests}
+"""
+
+OWN_GROUP_TESTS = """
+import pytest
+
+pytestmark = [pytest.mark.harness_profile("mine"), pytest.mark.xdist_group("chosen")]
+
+
+def test_chosen(request, recorded):
+    assert [m.kwargs.get("name") or m.args[0] for m in request.node.iter_markers("xdist_group")] == ["chosen"]
+"""
+
+
+def test_loadgroup_runs_each_non_default_profile_on_one_worker(tmp_path):
+    """With --dist loadgroup a profile's app starts once per run, not once per worker; the
+    default profile's tests are still shared by every worker."""
+    tiny_project(
+        tmp_path,
+        extra='[tool.harness.profiles.other]\nenv = { WHO = "other" }\n'
+        '[tool.harness.profiles.mine]\nenv = { WHO = "mine" }\n',
+        files={
+            "conftest.py": RECORDING_CONFTEST,
+            "test_default.py": "\n".join(
+                f"def test_default_{n}(recorded):\n    assert recorded.is_alive()\n\n" for n in range(8)
+            ),
+            "test_other.py": GROUPED_TESTS.format(tests=TESTS),
+            "test_mine.py": OWN_GROUP_TESTS,
+        },
+    )
+
+    started = time.time()
+    result = run_pytest(tmp_path, "-n", "2", "--dist", "loadgroup", timeout=120)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "12 passed" in result.stdout
+    assert not project_processes(tmp_path, started)
+    records = {path.stem: json.loads(path.read_text()) for path in (tmp_path / "records").glob("*.json")}
+    other = [record for name, record in records.items() if "test_other" in name]
+    assert len(other) == 3
+    assert len({(record["worker"], record["pid"]) for record in other}) == 1, other  # one app, one worker
+    default = [record for name, record in records.items() if "test_default" in name]
+    assert {record["worker"] for record in default} == {"gw0", "gw1"}, default
+
+
+def test_without_xdist_no_group_mark_is_added(tmp_path):
+    """xdist's mark is unregistered without xdist: adding it would break --strict-markers runs."""
+    tiny_project(
+        tmp_path,
+        extra='[tool.harness.profiles.other]\nenv = { WHO = "other" }\n',
+        files={
+            "test_other.py": GROUPED_TESTS.format(
+                tests="def test_unmarked(request, app):\n"
+                "    assert request.node.get_closest_marker('xdist_group') is None\n"
+            )
+        },
+    )
+    started = time.time()
+    result = run_pytest(tmp_path, "-p", "no:xdist", "--strict-markers", timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert not project_processes(tmp_path, started)
