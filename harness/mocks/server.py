@@ -16,6 +16,7 @@ users know it. What it adds:
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -62,6 +63,14 @@ class QuietRequestHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return
+
+    def setup(self) -> None:
+        # werkzeug sends a response in several small writes (status and headers, then the body;
+        # over TLS each becomes its own record). With Nagle's algorithm on, the second waits for
+        # the client's delayed ACK: ~40 ms per TLS request on Linux, instead of ~2 ms.
+        with contextlib.suppress(OSError):
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().setup()
 
     def log_error(self, format: str, *args: Any) -> None:
         # werkzeug logs a failed TLS handshake (a client that does not trust the run's CA) on the
