@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -53,6 +54,10 @@ def main() -> int:
     _configure_logging(settings.log_level)
     log = logging.getLogger("sample_app")
     app = create_app(settings)
+    # Everything imported so far (the SDKs: hundreds of thousands of objects) lives as long as the
+    # process. Frozen, the garbage collector never walks it again: not during requests, and not at
+    # exit, where collecting it took ~0.3 s of every stop.
+    gc.freeze()
     try:
         server = make_server(HOST, settings.port, app, threaded=True)
     except OSError as exc:
