@@ -16,6 +16,7 @@ users know it. What it adds:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import time
@@ -26,7 +27,7 @@ from typing import Any
 
 from pytest_httpserver import HTTPServer
 from pytest_httpserver.httpserver import HandlerType, HTTPServerError, RequestHandler, RequestMatcher
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from harness.errors import HarnessError
@@ -36,6 +37,7 @@ from harness.faults.sse import EventSource, sse
 from harness.mocks import verify
 from harness.mocks.journal import Journal, JournalEntry
 from harness.mocks.nearmiss import near_miss
+from harness.mocks.pool import PooledWSGIServer
 from harness.simulators.base import Simulator
 
 #: How often the serving loop checks for a stop request; bounds how long :meth:`stop` takes.
@@ -94,7 +96,11 @@ class _TrackedRequestHandler(RequestHandler):
     :meth:`respond_with_fault` and :meth:`respond_with_sse`."""
 
     def respond(self, request: Request) -> Response:
-        request.environ[_EXPECTATION] = repr(self.matcher)
+        # The matcher's repr is built once: it is the same for every request this answers.
+        described = self.__dict__.get("_harness_described")
+        if described is None:
+            described = self.__dict__["_harness_described"] = repr(self.matcher)
+        request.environ[_EXPECTATION] = described
         if isinstance(self.request_handler, Fault):  # e.g. throttle(): answered with a response
             request.environ[_FAULT] = self.request_handler.description
         return super().respond(request)
@@ -170,12 +176,11 @@ class MockService(HTTPServer):
         if self.is_running():
             raise HTTPServerError("Server is already running")
         try:
-            self.server = make_server(
+            self.server = PooledWSGIServer(
                 self.host,
                 self.port,
                 Request.application(self.application),
-                threaded=True,
-                request_handler=QuietRequestHandler,
+                QuietRequestHandler,
                 ssl_context=self.ssl_context,
             )
         except (OSError, SystemExit) as error:  # werkzeug exits on a taken port instead of raising
@@ -303,20 +308,24 @@ class MockService(HTTPServer):
         started = time.perf_counter()
         request.get_data()
         # Entered on arrival, so a test sees a request its mock is still delaying or stalling.
-        token = self.journal.open(self._entry(request, started_wall, started, pending=True))
+        arrival = self._entry(request, started_wall, started, pending=True)
+        token = self.journal.open(arrival)
         try:
             response = self.dispatch(request)
         except wire.WireTakeover as takeover:
             plan = takeover.plan
-            entry = self._entry(request, started_wall, started, status=plan.status, fault=plan.description)
+            entry = self._entry(
+                request, started_wall, started, status=plan.status, fault=plan.description, arrived=arrival
+            )
             self._complete(token, request, entry, _stand_in(plan.status, plan.description))
             raise
         except BaseException as error:
-            entry = self._entry(request, started_wall, started, error=f"{type(error).__name__}: {error}")
+            failure = f"{type(error).__name__}: {error}"
+            entry = self._entry(request, started_wall, started, error=failure, arrived=arrival)
             self._complete(token, request, entry, _stand_in(500, entry.error))
             raise
         fault = request.environ.get(_FAULT)
-        entry = self._entry(request, started_wall, started, response=response, fault=fault)
+        entry = self._entry(request, started_wall, started, response=response, fault=fault, arrived=arrival)
         self._complete(token, request, entry, response)
         return response
 
@@ -338,25 +347,33 @@ class MockService(HTTPServer):
         error: str | None = None,
         fault: str | None = None,
         pending: bool = False,
+        arrived: JournalEntry | None = None,
     ) -> JournalEntry:
         unmatched = bool(request.environ.get(_UNMATCHED)) or (
             response is not None and "X-Harness-Unmatched" in response.headers
         )
+        outcome = {
+            "status": None if pending else (status if response is None else response.status_code),
+            "matched": pending or not unmatched,
+            "expectation": request.environ.get(_EXPECTATION),
+            "duration": time.perf_counter() - started,
+            "error": error,
+            "fault": fault,
+            "pending": pending,
+            "near_miss": request.environ.get(_NEAR_MISS),
+        }
+        if arrived is not None:
+            # What the request *was* is already in its arrival entry (reading werkzeug's headers
+            # again costs more than the rest of a quick answer).
+            return dataclasses.replace(arrived, **outcome)  # type: ignore[arg-type]
         return JournalEntry(
             method=request.method,
             path=request.path,
             query_string=request.query_string.decode("latin-1"),
             headers=tuple(request.headers.items()),
             body=request.get_data(),
-            status=None if pending else (status if response is None else response.status_code),
-            matched=pending or not unmatched,
-            expectation=request.environ.get(_EXPECTATION),
             started=started_wall,
-            duration=time.perf_counter() - started,
-            error=error,
-            fault=fault,
-            pending=pending,
-            near_miss=request.environ.get(_NEAR_MISS),
+            **outcome,  # type: ignore[arg-type]
         )
 
     # -- verification (see harness.mocks.verify) ------------------------------------------------------

@@ -89,6 +89,28 @@ def test_repr_names_the_service(service):
 # -- threading ----------------------------------------------------------------------------------------
 
 
+def _workers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "harness-mock-worker"]
+
+
+def test_quick_requests_reuse_worker_threads_and_stop_ends_them():
+    """A thread per connection would cost more than a quick answer: sequential requests are
+    served by the same worker; the idle workers end when the mock stops."""
+    before = set(_workers())
+    mock = MockService("api")
+    mock.start()
+    try:
+        mock.expect_request("/quick").respond_with_data("ok")
+        for _ in range(50):
+            assert get(mock, "/quick").text == "ok"
+        ours = [thread for thread in _workers() if thread not in before]
+        # Usually one; another only when a request arrives before the last worker is idle again.
+        assert 1 <= len(ours) <= 5, ours  # a thread per connection would have been 50
+    finally:
+        mock.stop()
+    wait_for(lambda: not any(thread.is_alive() for thread in ours), "the idle workers to end at stop")
+
+
 def test_serves_requests_concurrently(service):
     release = threading.Event()
     lock = threading.Condition()
