@@ -24,12 +24,12 @@ import re
 import shlex
 import socket
 import string
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +37,11 @@ from harness import Harness
 from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config, parse_table
 from harness.config.load import APP_KEYS, COMMAND_FIELDS, ON_CRASH, TOP_KEYS
 from harness.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 (a harness dependency there)
+    import tomli as tomllib
 
 FUZZ = settings(
     max_examples=400,
