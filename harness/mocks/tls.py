@@ -1,7 +1,8 @@
 """HTTPS for mock services: a certificate authority made for one run, and what makes an app trust it.
 
-Azure SDKs refuse key and token credentials over plain HTTP, so a mock standing in for an Azure
-service must speak TLS with a certificate the app accepts. The CA (trustme) exists only in memory
+azure-core refuses to send token credentials over plain HTTP, and an app's configuration often
+insists on https:// endpoints, so a mock standing in for an Azure service must be able to speak
+TLS with a certificate the app accepts. The CA (trustme) exists only in memory
 and in one PEM bundle written for the run; its private key never touches the disk. The app is
 pointed at the bundle through every variable the common TLS stacks read (:data:`TRUST_VARIABLES`).
 """
