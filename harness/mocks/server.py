@@ -272,6 +272,8 @@ class MockService(HTTPServer):
             request.environ[_EXPECTATION] = self.simulator.describe(request)
             response = self.simulator.handle(request)
             if response is not None:
+                # Again now that it answered: a simulator may say how (primed, throttled, ...).
+                request.environ[_EXPECTATION] = self.simulator.describe(request)
                 return response
             del request.environ[_EXPECTATION]
             return self._simulator_not_found(request)

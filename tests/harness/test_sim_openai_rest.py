@@ -166,6 +166,17 @@ def test_unknown_path_is_azures_404_and_unmatched(server: MockService, sim: Azur
     ]
 
 
+def test_the_journal_says_how_the_simulator_answered(server: MockService, sim: AzureOpenAISimulator):
+    sim.throttle_next()
+    assert post(server, CHAT).status_code == 429
+    assert post(server, CHAT).status_code == 200
+    throttled, answered = server.requests
+    assert throttled.expectation == "simulator azure_openai chat, primed: throttle"
+    assert answered.expectation is not None
+    assert answered.expectation.startswith("simulator azure_openai chat, ")
+    assert answered.expectation != throttled.expectation
+
+
 def test_content_filter_priming(server: MockService, sim: AzureOpenAISimulator):
     sim.filter_next({"violence": "high", "jailbreak": "yes"})
     error = post(server, CHAT).json()["error"]

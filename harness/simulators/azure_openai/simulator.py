@@ -44,6 +44,8 @@ from harness.simulators.base import Simulator, SimulatorError, json_response
 #: environ key marking a request the simulator already recorded a Call for (a fault wrapping the
 #: simulator, ``faults.delay(1, sim)``, must not record the same request twice).
 _RECORDED = "harness.azure_openai.recorded"
+#: The call a request was answered as, for the journal's description.
+_ANSWERED = "harness.azure_openai.answered"
 _FILTER_CATEGORIES = ("hate", "self_harm", "sexual", "violence", "jailbreak")
 _SEVERITIES = ("low", "medium", "high")
 
@@ -427,6 +429,15 @@ class AzureOpenAISimulator(Simulator):
         """Azure's 404 for a path it does not have."""
         return errors.resource_not_found()
 
+    def describe(self, request: Request) -> str:
+        """``simulator azure_openai``, plus how the request was answered once it was (e.g.
+        ``chat, primed: throttle``), for the journal and the failure report."""
+        call = request.environ.get(_ANSWERED)
+        if not isinstance(call, Call):
+            return f"simulator {self.kind}"
+        how = f", {call.answered_by}" if call.answered_by else ""
+        return f"simulator {self.kind} {call.operation}{how}"
+
     def handle(self, request: Request) -> Response | None:
         """Answer ``request`` like Azure OpenAI; None for a path the service does not have."""
         route = routes.match(request)
@@ -491,6 +502,7 @@ class AzureOpenAISimulator(Simulator):
 
     def _record(self, request: Request, call: Call, response: Response) -> Response:
         request.environ[_RECORDED] = True
+        request.environ[_ANSWERED] = call
         with self._lock:
             self._calls.append(call)
         return response
