@@ -7,9 +7,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+import pytest
+
+#: Generous bound for anything that should be (nearly) instant; never a tight timing assertion.
+DEADLINE = 10.0
 
 APPS = Path(__file__).parent / "apps"
 TINY_APP = APPS / "tiny_app.py"
@@ -81,3 +86,12 @@ def wait_until_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
         if not alive or time.monotonic() >= deadline:
             return alive
         time.sleep(0.02)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
+    """Poll ``condition`` until it holds; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.005)

@@ -32,22 +32,12 @@ from harness.faults.wire import LAST_CHUNK, chunk
 from harness.mocks import MockService
 
 from .fault_clients import CURL, fetch
+from .support import DEADLINE, wait_for
 
-#: Generous bound for anything that should be (nearly) instant; never a tight timing assertion.
-DEADLINE = 10.0
 #: Client read timeout against faults that never answer.
 SHORT = 0.2
 BODY = b"0123456789" * 10
 EVENTS: list[dict[str, object]] = [{"n": 1}, {"n": 2}, {"n": 3}]
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    """Poll ``condition`` until it holds; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.005)
 
 
 @pytest.fixture

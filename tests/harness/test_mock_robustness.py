@@ -30,19 +30,10 @@ from werkzeug.wrappers import Request, Response
 
 from harness.mocks import MockService
 
-#: Generous bound for anything that should be (nearly) instant.
-DEADLINE = 10.0
+from .support import DEADLINE, wait_for
 
 #: The expectation every test checks the service with after the abuse.
 NEXT = "/next"
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.005)
 
 
 @pytest.fixture

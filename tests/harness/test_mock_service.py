@@ -17,17 +17,7 @@ from werkzeug.wrappers import Request, Response
 from harness import faults
 from harness.mocks import MockService
 
-#: Generous bound for anything that should be (nearly) instant; never a tight timing assertion.
-DEADLINE = 10.0
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    """Poll ``condition`` until it holds; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.005)
+from .support import DEADLINE, wait_for
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from harness import faults
 from harness.mocks import MockService, verify
 from harness.mocks.verify import Call
 
-DEADLINE = 10.0
+from .support import DEADLINE, wait_for
 
 CHAT = {
     "model": "gpt-4o",
@@ -49,14 +48,6 @@ def failure(check: Callable[[], object]) -> str:
     with pytest.raises(AssertionError) as caught:
         check()
     return str(caught.value)
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.005)
 
 
 # -- assert_called ---------------------------------------------------------------------------------------
