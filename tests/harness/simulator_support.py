@@ -1,20 +1,44 @@
-"""A dummy simulator for testing the simulator hook itself, independent of the real simulators.
+"""Simulator test helpers: a running mock with a simulator, the per-test bracket, and a dummy
+simulator for testing the simulator hook itself, independent of the real simulators.
 
-Register it for one test with :func:`register` (``monkeypatch``); the kind is ``"echo"``.
+Register the dummy for one test with :func:`register` (``monkeypatch``); the kind is ``"echo"``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from ssl import SSLContext
+from typing import Any, TypeVar
 
 import pytest
 from werkzeug.wrappers import Request, Response
 
 from harness import simulators
 from harness.faults import reset
+from harness.mocks import MockService
 from harness.simulators import Simulator, json_response
+
+SimulatorT = TypeVar("SimulatorT", bound=Simulator)
+
+
+def serving(
+    name: str, simulator: Simulator, *, ssl_context: SSLContext | None = None
+) -> Iterator[MockService]:
+    """A running mock service answered by ``simulator`` (for module-scoped fixtures)."""
+    service = MockService(name, ssl_context=ssl_context, simulator=simulator)
+    service.start()
+    yield service
+    service.stop()
+
+
+def bracketed(server: MockService, kind: type[SimulatorT]) -> Iterator[SimulatorT]:
+    """The server's simulator inside one test's begin_test/end_test, as the orchestrator does it."""
+    server.begin_test()
+    assert isinstance(server.simulator, kind)
+    yield server.simulator
+    server.end_test()
+
 
 KIND = "echo"
 #: How ``[tool.harness.services.<name>] simulator = ...`` names this class.

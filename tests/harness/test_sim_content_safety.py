@@ -22,6 +22,8 @@ from harness.mocks.tls import CertificateAuthority
 from harness.simulators.base import SimulatorError
 from harness.simulators.content_safety import ContentSafetySimulator
 
+from .simulator_support import bracketed, serving
+
 KEY = "safety-key"
 OPTIONS = {
     "subscription_key": KEY,
@@ -38,20 +40,12 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
 
 @pytest.fixture(scope="module")
 def server(ca: CertificateAuthority) -> Iterator[MockService]:
-    service = MockService(
-        "contentsafety", ssl_context=ca.server_context(), simulator=ContentSafetySimulator(OPTIONS)
-    )
-    service.start()
-    yield service
-    service.stop()
+    yield from serving("contentsafety", ContentSafetySimulator(OPTIONS), ssl_context=ca.server_context())
 
 
 @pytest.fixture
 def safety(server: MockService) -> Iterator[ContentSafetySimulator]:
-    server.begin_test()
-    assert isinstance(server.simulator, ContentSafetySimulator)
-    yield server.simulator
-    server.end_test()
+    yield from bracketed(server, ContentSafetySimulator)
 
 
 def make_client(server: MockService, ca: CertificateAuthority, key: str = KEY) -> ContentSafetyClient:

@@ -18,6 +18,8 @@ from harness.mocks.server import MockService
 from harness.mocks.tls import CertificateAuthority
 from harness.simulators.azure_openai import AzureOpenAISimulator
 
+from .simulator_support import bracketed, serving
+
 KEY = "test-key"
 API_VERSION = "2024-10-21"
 OPTIONS = {
@@ -41,18 +43,12 @@ ASK = [{"role": "user", "content": "What is the capital of France?"}]
 
 def serve(options: dict[str, Any]) -> Iterator[MockService]:
     """A running mock service with the simulator (module fixtures of both test files use it)."""
-    service = MockService("openai", simulator=AzureOpenAISimulator(options))
-    service.start()
-    yield service
-    service.stop()
+    yield from serving("openai", AzureOpenAISimulator(options))
 
 
 def per_test(server: MockService) -> Iterator[AzureOpenAISimulator]:
     """The simulator inside a test's begin_test/end_test, as the orchestrator brackets it."""
-    server.begin_test()
-    assert isinstance(server.simulator, AzureOpenAISimulator)
-    yield server.simulator
-    server.end_test()
+    yield from bracketed(server, AzureOpenAISimulator)
 
 
 @pytest.fixture(scope="module")

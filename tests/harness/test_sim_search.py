@@ -19,6 +19,8 @@ from harness.mocks.server import MockService
 from harness.mocks.tls import CertificateAuthority
 from harness.simulators.azure_search import AzureSearchSimulator
 
+from .simulator_support import bracketed, serving
+
 KEY = "search-key"
 DOCS = [
     {"id": "1", "title": "Pricing of the basic plan", "body": "The basic plan costs 10 euros a month.",
@@ -38,18 +40,12 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
 @pytest.fixture(scope="module")
 def server(ca: CertificateAuthority) -> Iterator[MockService]:
     simulator = AzureSearchSimulator({"api_key": KEY, "indexes": {"docs": {"key": "id", "documents": DOCS}}})
-    service = MockService("search", ssl_context=ca.server_context(), simulator=simulator)
-    service.start()
-    yield service
-    service.stop()
+    yield from serving("search", simulator, ssl_context=ca.server_context())
 
 
 @pytest.fixture
 def search(server: MockService) -> Iterator[AzureSearchSimulator]:
-    server.begin_test()
-    assert isinstance(server.simulator, AzureSearchSimulator)
-    yield server.simulator
-    server.end_test()
+    yield from bracketed(server, AzureSearchSimulator)
 
 
 def client_options(ca: CertificateAuthority) -> dict[str, Any]:

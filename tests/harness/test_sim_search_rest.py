@@ -18,6 +18,8 @@ from harness.mocks.server import MockService
 from harness.simulators.azure_search import AzureSearchSimulator
 from harness.simulators.base import SimulatorError
 
+from .simulator_support import serving
+
 VERSION = {"api-version": "2024-07-01"}
 HEADERS = {"api-key": "k"}
 DOCS = [
@@ -29,12 +31,7 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[MockService]:
-    service = MockService(
-        "search", simulator=AzureSearchSimulator({"indexes": {"items": {"documents": DOCS}}})
-    )
-    service.start()
-    yield service
-    service.stop()
+    yield from serving("search", AzureSearchSimulator({"indexes": {"items": {"documents": DOCS}}}))
 
 
 @pytest.fixture
