@@ -160,6 +160,10 @@ def _restore_loadgroup(items: list[pytest.Item]) -> None:
     id, as the proposed upstream fix does; with a pytest that still reads ``_nodeid``, xdist's
     own hook (which runs after this one) does the job and nothing is changed here.
     """
+    try:
+        from _pytest.nodeid import coerce_node_id  # noqa: PLC0415  # pytest >= 9.2 only
+    except ImportError:
+        return  # a pytest without structured ids: xdist's own suffix works there
     for item in items:
         if "_nodeid" in vars(item) or not hasattr(item, "_id") or "@" in item.nodeid.rpartition("]")[2]:
             continue
@@ -170,10 +174,8 @@ def _restore_loadgroup(items: list[pytest.Item]) -> None:
         if not names:
             continue
         try:
-            from _pytest.nodeid import coerce_node_id  # noqa: PLC0415  # pytest >= 9.2 only
-
             item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(sorted(names))}")
-        except (ImportError, ValueError, TypeError):
+        except (ValueError, TypeError):
             return  # a pytest this shim does not know: leave the ids alone
 
 
