@@ -116,7 +116,7 @@ class Harness:
     def ca_bundle(self) -> Path | None:
         """The PEM file the apps trust for the TLS mocks (None when no service has ``tls = true``).
 
-        It holds the run's CA and the system's roots; it exists from :meth:`start_services` until
+        It holds the run's CA alone; it exists from :meth:`start_services` until
         :meth:`stop` (which removes it). Give it to an in-process client as ``verify=h.ca_bundle``.
         """
         if self.certificate_authority is None:
@@ -260,7 +260,7 @@ class Harness:
         if wait:
             self._check_stopped([app])
             return
-        stopping = threading.Thread(target=app.stop, name=f"harness-stop-{app.settings.profile}", daemon=True)
+        stopping = _stopping(app)
         self._background_stops.append((stopping, app))
         stopping.start()
 
@@ -388,10 +388,7 @@ class Harness:
         # hundred ms of interpreter teardown), and they do not wait for one another. The first is
         # stopped in this thread, so a Ctrl-C during its grace period still SIGKILLs it at once;
         # the watchdog covers the others if this thread is interrupted before they finish.
-        helpers = [
-            threading.Thread(target=app.stop, name=f"harness-stop-{app.settings.profile}", daemon=True)
-            for app in apps[1:]
-        ]
+        helpers = [_stopping(app) for app in apps[1:]]
         for helper in helpers:
             helper.start()
         if apps:
@@ -410,6 +407,11 @@ class Harness:
             raise TeardownError(
                 "processes survived the app's teardown even after SIGKILL: " + ", ".join(survivors)
             )
+
+
+def _stopping(app: App) -> threading.Thread:
+    """A (not yet started) daemon thread that stops ``app``; its report stays on the app."""
+    return threading.Thread(target=app.stop, name=f"harness-stop-{app.settings.profile}", daemon=True)
 
 
 def _ensure_self_ignoring(directory: Path) -> None:
