@@ -9,6 +9,8 @@ users know it. What it adds:
 * a fast stop (the stock server polls for shutdown every 0.5 s) that also closes the socket;
 * per-test isolation: :meth:`begin_test` marks the expectations registered so far as the
   baseline, :meth:`end_test` drops what the test added and forgets its requests;
+* a request the client never finished sending (the connection ended inside its headers or body)
+  is answered 400 and listed in ``rejected_requests``, never answered or journaled as made;
 * faults (:mod:`harness.faults`): its request handler performs wire-level faults on the raw
   connection, and every delay or stall a test caused is released when that test ends.
 """
@@ -22,11 +24,13 @@ import threading
 import time
 from collections.abc import Iterator
 from copy import copy
+from http import HTTPStatus
 from ssl import SSLContext
 from typing import Any
 
 from pytest_httpserver import HTTPServer
 from pytest_httpserver.httpserver import HandlerType, HTTPServerError, RequestHandler, RequestMatcher
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
@@ -49,6 +53,10 @@ _NEAR_MISS = "harness.near_miss"
 _FAULT = "harness.fault"
 #: Attribute of the werkzeug server through which its handlers report failed TLS handshakes.
 _TLS_ERROR_SINK = "harness_tls_error"
+#: ... and requests the HTTP layer rejected before any expectation saw them (malformed, truncated).
+_REJECTION_SINK = "harness_rejected_request"
+#: How much of a rejected request line a report quotes.
+_QUOTED_LINE_CHARS = 120
 
 #: Said of a handshake the client refused: the certificate's CA is not one it trusts.
 UNTRUSTED_HINT = (
@@ -56,6 +64,47 @@ UNTRUSTED_HINT = (
     "SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, NODE_EXTRA_CA_CERTS (harness sets them all), "
     "or pass it Harness.ca_bundle; the JVM needs a trust store (docs/tls.md)"
 )
+
+
+#: Why a request was answered 400 without reaching any expectation (see ``rejected_requests``).
+TRUNCATED_HEADERS = (
+    "the connection ended inside the request line or headers, before the blank line that ends them"
+)
+TRUNCATED_BODY = "the connection ended inside the request body, before its Content-Length or last chunk"
+CONFLICTING_LENGTHS = "Content-Length is given more than once, with different values"
+
+
+class _HeaderEndReader:
+    """Stands in for ``rfile`` while http.server reads the headers, and notes whether they ended
+    with the blank line. http.server takes end of input for the end of the headers, so without
+    this a client that died half-way through ``Content-Le`` would be answered, and journaled, as
+    having made a complete request."""
+
+    __slots__ = ("_readline", "complete")
+
+    def __init__(self, rfile: Any) -> None:
+        self._readline = rfile.readline
+        self.complete = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self._readline(limit)
+        if line in {b"\r\n", b"\n"}:
+            self.complete = True
+        return line
+
+
+def _describe_rejection(code: int, message: str | None, explain: str | None, request_line: str) -> str:
+    try:
+        phrase = HTTPStatus(code).phrase
+    except ValueError:
+        phrase = ""
+    described = f"{code} {message or phrase}"
+    if explain:
+        described += f" ({explain})"
+    if request_line:
+        quoted = request_line[:_QUOTED_LINE_CHARS] + ("..." if len(request_line) > _QUOTED_LINE_CHARS else "")
+        described += f", request line {quoted!r}"
+    return described
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -81,7 +130,40 @@ class QuietRequestHandler(WSGIRequestHandler):
         if record is not None and format.startswith("SSL error"):
             record(str(args[0]) if args else format)
             return
+        if format.startswith("code %d") and getattr(self.server, _REJECTION_SINK, None) is not None:
+            return  # send_error's own log line: send_error below has recorded the rejection
         super().log_error(format, *args)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server answers a request it cannot parse itself, before the app (and so the
+        # journal) sees it; the service keeps what was wrong for the failure report.
+        record = getattr(self.server, _REJECTION_SINK, None)
+        if record is not None:
+            record(_describe_rejection(code, message, explain, getattr(self, "requestline", "")))
+        super().send_error(code, message, explain)
+
+    def parse_request(self) -> bool:
+        rfile = self.rfile
+        reader = _HeaderEndReader(rfile)
+        self.rfile = reader  # type: ignore[assignment]  # only readline() is used on it
+        try:
+            parsed = super().parse_request()
+        finally:
+            self.rfile = rfile
+        if not parsed:
+            return False
+        # HTTP/0.9 has no headers: its request line alone is the request.
+        line_complete = self.raw_requestline.endswith(b"\n")
+        if not line_complete or (not reader.complete and self.request_version != "HTTP/0.9"):
+            problem = TRUNCATED_HEADERS
+        elif len(set(self.headers.get_all("Content-Length", ()))) > 1:
+            problem = CONFLICTING_LENGTHS  # which one frames the body? (RFC 9112 6.3: an error)
+        else:
+            return True
+        self.close_connection = True
+        # A half-closed client may still read the answer; one that is gone never sees it.
+        self.send_error(HTTPStatus.BAD_REQUEST, None, problem)
+        return False
 
     def handle(self) -> None:
         try:
@@ -150,6 +232,7 @@ class MockService(HTTPServer):
         self._refusing = False
         self._baseline: tuple[list[RequestHandler], list[RequestHandler], list[RequestHandler]] | None = None
         self._tls_errors: list[str] = []
+        self._rejected: list[str] = []
 
     def __repr__(self) -> str:
         return f"<MockService {self.name} {self.url if self.is_running() else '(stopped)'}>"
@@ -195,6 +278,7 @@ class MockService(HTTPServer):
             # the first read, in that connection's own thread.
             self.server.socket.do_handshake_on_connect = False  # type: ignore[attr-defined]
             setattr(self.server, _TLS_ERROR_SINK, self._tls_errors.append)
+        setattr(self.server, _REJECTION_SINK, self._rejected.append)
         self.server_thread = threading.Thread(
             target=self.thread_target, name=f"harness-mock-{self.name}", daemon=True
         )
@@ -308,7 +392,12 @@ class MockService(HTTPServer):
         request.environ[wire.RELEASE_KEY] = self._release
         started_wall = time.time()
         started = time.perf_counter()
-        request.get_data()
+        try:
+            request.get_data()
+        except ClientDisconnected:
+            return self._reject(request, TRUNCATED_BODY)
+        except OSError as error:  # werkzeug's chunked decoder: "Invalid chunk header"
+            return self._reject(request, f"the request body could not be read: {error}")
         # Entered on arrival, so a test sees a request its mock is still delaying or stalling.
         arrival = self._entry(request, started_wall, started, pending=True)
         token = self.journal.open(arrival)
@@ -330,6 +419,16 @@ class MockService(HTTPServer):
         entry = self._entry(request, started_wall, started, response=response, fault=fault, arrived=arrival)
         self._complete(token, request, entry, response)
         return response
+
+    def _reject(self, request: Request, why: str) -> Response:
+        """A request whose body never arrived whole: the app did not make it, so it is not
+        journaled and no expectation answers it; the failure report says what happened."""
+        environ = request.environ
+        line = (
+            f"{request.method} {environ.get('RAW_URI') or request.path} {environ.get('SERVER_PROTOCOL', '')}"
+        )
+        self._rejected.append(_describe_rejection(HTTPStatus.BAD_REQUEST, None, why, line.rstrip()))
+        return Response(f"harness mock {self.name!r}: {why}\n", status=400, mimetype="text/plain")
 
     def _complete(
         self, token: tuple[int, int], request: Request, entry: JournalEntry, response: Response
@@ -408,6 +507,14 @@ class MockService(HTTPServer):
         handshakes (an ``unknown ca`` alert: the client does not trust the run's CA)."""
         return list(self._tls_errors)
 
+    @property
+    def rejected_requests(self) -> list[str]:
+        """Requests the HTTP layer answered with an error itself, since the current test began,
+        before any expectation (or the journal) saw them: a malformed request line or header, or a
+        connection that ended half-way through the headers. One description each, e.g.
+        ``400 Bad Request (the connection ended inside ...), request line 'POST /x HTTP/1.1'``."""
+        return list(self._rejected)
+
     def unmatched_requests(self) -> list[JournalEntry]:
         """Requests that no expectation matched, since the current test began."""
         return self.journal.unmatched()
@@ -442,13 +549,18 @@ class MockService(HTTPServer):
         self._release = threading.Event()
         self.journal.clear()
         self._tls_errors.clear()
+        self._rejected.clear()
         self.clear_log()
         self.clear_assertions()
         self.clear_handler_errors()
 
     def describe_requests(self) -> str:
-        """The journal, one request a line, then any TLS errors (for failure reports)."""
+        """The journal, one request a line, then any rejected requests and TLS errors (for failure
+        reports)."""
         lines = [entry.describe() for entry in self.journal.entries()]
+        lines += [
+            f"rejected before any expectation saw it: {rejected}" for rejected in self.rejected_requests
+        ]
         for error in self.tls_errors:
             untrusted = "unknown ca" in error.lower() or "certificate unknown" in error.lower()
             hint = f"\n  {UNTRUSTED_HINT}" if untrusted else ""

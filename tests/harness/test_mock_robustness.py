@@ -140,8 +140,15 @@ def test_malformed_http_never_stops_the_service_from_answering(service, payload)
         answer = read_all(sock)
     # Whatever the server made of it, it answered or closed the connection: never a hang (read_all
     # is bounded) and never a crash. A request line it cannot parse is answered the HTTP/0.9 way
-    # (http.server's error page, without a status line); an HTTP/0.9 request gets a bare body.
-    assert answer in (b"", b"fine") or answer.startswith((b"HTTP/1.", b"<!DOCTYPE HTML>")), answer[:200]
+    # (http.server's error page, without a status line; its DOCTYPE differs between Python versions);
+    # an HTTP/0.9 request gets a bare body.
+    assert answer in (b"", b"fine") or answer.startswith((b"HTTP/1.", b"<!DOCTYPE HTML")), answer[:200]
+    if answer.startswith(b"HTTP/1.") and not service.requests:
+        # Answered by the HTTP layer itself (no expectation saw it): the report must say why.
+        assert len(service.rejected_requests) == 1, service.rejected_requests
+        status = answer.split(b" ", 2)[1].decode()
+        assert service.rejected_requests[0].startswith(status), (answer[:100], service.rejected_requests)
+        assert "rejected before any expectation saw it: " + status in service.describe_requests()
     assert_answers_next(service)
 
 
@@ -254,6 +261,80 @@ def test_a_client_that_disconnects_mid_request(service, sent, close):
     assert_answers_next(service)
     # The abandoned request is not left behind as "still being answered".
     wait_for(lambda: not any(entry.pending for entry in service.requests), "no pending journal entry")
+    # Nor is it journaled as a request the client made: it never finished making it.
+    assert [(entry.method, entry.path) for entry in service.requests] == [("GET", NEXT)]
+
+
+def send_half_closed_and_expect_a_rejection(service: MockService, sent: bytes) -> str:
+    """Send ``sent`` and half-close (the client still reads): the mock answers 400 itself, with
+    nothing journaled and no expectation answering; returns its one ``rejected_requests`` line."""
+    with connect(service) as sock:
+        sock.sendall(sent)
+        sock.shutdown(socket.SHUT_WR)
+        answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert service.requests == []
+    assert service.log == []  # no expectation answered it
+    [rejected] = service.rejected_requests
+    return rejected
+
+
+CUT_OFF = {
+    "mid-header-name": b"POST /next HTTP/1.1\r\nHost: x\r\nContent-Le",
+    "mid-header-value": b"GET /next HTTP/1.1\r\nHost: x\r\nAccept: */",
+    "after-a-header-line": b"GET /next HTTP/1.1\r\nHost: x\r\n",
+    "after-the-request-line": b"GET /next HTTP/1.1\r\n",
+    "mid-request-line": b"GET /next HTTP/1.1",
+}
+
+
+@pytest.mark.parametrize("sent", CUT_OFF.values(), ids=CUT_OFF.keys())
+def test_a_request_cut_off_inside_its_headers_is_rejected_not_answered(service, sent):
+    # http.server takes the end of input for the end of the headers; a mock that did the same would
+    # match, answer and journal a request the client never finished (an app that crashed mid-send
+    # would look as if it had called the service). A half-closed client still reads the answer.
+    rejected = send_half_closed_and_expect_a_rejection(service, sent)
+    assert rejected.startswith("400 Bad Request (the connection ended inside the request line or headers")
+    assert "request line 'GET /next HTTP/1.1'" in rejected or "request line 'POST /next HTTP/1.1'" in rejected
+    assert_answers_next(service)
+    service.end_test()
+    assert service.rejected_requests == []
+
+
+BAD_BODIES = {
+    "cut-off-body": (b"POST /next HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", "request body"),
+    "cut-off-chunks": (
+        b"POST /next HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+        "request body",
+    ),
+    "bad-chunk-size": (
+        b"POST /next HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+        "Invalid chunk header",
+    ),
+    "two-lengths": (
+        b"POST /next HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 9\r\n\r\nabc",
+        "Content-Length is given more than once",
+    ),
+}
+
+
+@pytest.mark.parametrize(("sent", "why"), BAD_BODIES.values(), ids=BAD_BODIES.keys())
+def test_a_request_whose_body_cannot_be_read_is_rejected_not_answered(service, sent, why, caplog):
+    rejected = send_half_closed_and_expect_a_rejection(service, sent)
+    assert rejected.startswith("400 Bad Request ("), rejected
+    assert why in rejected, rejected
+    assert "request line 'POST /next HTTP/1.1'" in rejected
+    # Said once, in the service's record: no traceback from the server thread on the console.
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+    assert_answers_next(service)
+
+
+def test_an_http_0_9_request_has_no_headers_to_cut_off(service):
+    with connect(service) as sock:
+        sock.sendall(b"GET /next\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        assert read_all(sock) == b"fine"  # HTTP/0.9: a bare body, no status line
+    assert service.rejected_requests == []
 
 
 @pytest.mark.parametrize("close", [socket.socket.close, reset], ids=["fin", "rst"])
