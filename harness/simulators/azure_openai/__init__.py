@@ -1,5 +1,5 @@
-"""Azure OpenAI simulator: chat completions (plain, streamed, tool calls) and embeddings, with the
-service's framing, errors, auth, rate limits and latency, primed per test.
+"""Azure OpenAI simulator: chat completions and the Responses API (plain, streamed, tool calls) and
+embeddings, with the service's framing, errors, auth, rate limits and latency, primed per test.
 
     [tool.harness.services.openai]
     simulator = "azure_openai"

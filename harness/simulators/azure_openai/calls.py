@@ -13,7 +13,7 @@ from harness.simulators.azure_openai.priming import ToolCall
 class Call:
     """One call the simulator answered (or refused) during the current test."""
 
-    #: "chat" or "embeddings".
+    #: "chat", "responses" (the Responses API) or "embeddings".
     operation: str
     #: The deployment named in the path (deployment style) or the body's ``model`` (v1 style).
     deployment: str
@@ -36,7 +36,12 @@ class Call:
 
     @property
     def messages(self) -> list[Mapping[str, Any]]:
-        """The chat request's messages ([] for embeddings)."""
+        """The chat request's messages ([] for embeddings); for a Responses call, its
+        ``instructions`` and ``input`` as chat messages (system, user, assistant, tool)."""
+        if self.operation == "responses":
+            from harness.simulators.azure_openai.responses import messages_of  # noqa: PLC0415
+
+            return messages_of(self.body)
         messages = self.body.get("messages")
         return list(messages) if isinstance(messages, list) else []
 

@@ -32,7 +32,7 @@ class InvalidRequest(Exception):
         self.message, self.param, self.code = message, param, code
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
     names = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "an array"}
     return (
         "an object"
@@ -41,19 +41,52 @@ def _kind(value: object) -> str:
     )
 
 
-def _require_type(body: Mapping[str, Any], key: str, types: tuple[type, ...], expected: str) -> None:
+def missing(param: str) -> InvalidRequest:
+    """The service's 400 for a required parameter that is absent."""
+    return InvalidRequest(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
+
+
+def wrong_type(param: str, value: object, expected: str) -> InvalidRequest:
+    """The service's 400 for a parameter of the wrong JSON type (``expected``: "an array"...)."""
+    return InvalidRequest(
+        f"Invalid type for '{param}': expected {expected}, but got {kind_of(value)} instead.",
+        param,
+        "invalid_type",
+    )
+
+
+def empty_array(param: str) -> InvalidRequest:
+    """The service's 400 for an array parameter that must not be empty."""
+    return InvalidRequest(
+        f"Invalid '{param}': empty array. Expected an array with minimum length 1, "
+        "but got an empty array instead.",
+        param,
+        "empty_array",
+    )
+
+
+def check_role(message: Mapping[str, Any], where: str, roles: tuple[str, ...]) -> str:
+    """The ``role`` of the message at ``where``, which must be one of ``roles``."""
+    role = message.get("role")
+    if role is None:
+        raise missing(f"{where}.role")
+    if role not in roles:
+        supported = ", ".join(f"'{r}'" for r in roles)
+        raise InvalidRequest(
+            f"Invalid value: '{role}'. Supported values are: {supported}.", f"{where}.role", "invalid_value"
+        )
+    return str(role)
+
+
+def require_type(body: Mapping[str, Any], key: str, types: tuple[type, ...], expected: str) -> None:
     value = body.get(key)
     if value is None:
         return
     if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
-        raise InvalidRequest(
-            f"Invalid type for '{key}': expected {expected}, but got {_kind(value)} instead.",
-            key,
-            "invalid_type",
-        )
+        raise wrong_type(key, value, expected)
 
 
-def _require_min(body: Mapping[str, Any], key: str, minimum: int) -> None:
+def require_min(body: Mapping[str, Any], key: str, minimum: int) -> None:
     value = body.get(key)
     if isinstance(value, int) and value < minimum:
         raise InvalidRequest(
@@ -75,6 +108,9 @@ class ChatRequest:
     stream: bool
     include_usage: bool
     tools: tuple[Mapping[str, Any], ...] = field(default=())
+    #: "chat" (chat completions), or "responses": a Responses API call translated into chat terms
+    #: (``body`` then holds the translated tool_choice, response_format and token limit).
+    operation: str = "chat"
 
     @property
     def last_user_message(self) -> str:
@@ -104,56 +140,26 @@ def parse(deployment: str, model: str, body: Mapping[str, Any]) -> ChatRequest:
     """Check ``body`` as the service does; :class:`InvalidRequest` names the first problem."""
     messages = body.get("messages")
     if messages is None:
-        raise InvalidRequest(
-            "Missing required parameter: 'messages'.", "messages", "missing_required_parameter"
-        )
+        raise missing("messages")
     if not isinstance(messages, list):
-        raise InvalidRequest(
-            f"Invalid type for 'messages': expected an array, but got {_kind(messages)} instead.",
-            "messages",
-            "invalid_type",
-        )
+        raise wrong_type("messages", messages, "an array")
     if not messages:
-        raise InvalidRequest(
-            "Invalid 'messages': empty array. Expected an array with minimum length 1, "
-            "but got an empty array instead.",
-            "messages",
-            "empty_array",
-        )
+        raise empty_array("messages")
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
         if not isinstance(message, Mapping):
-            raise InvalidRequest(
-                f"Invalid type for '{where}': expected an object, but got {_kind(message)} instead.",
-                where,
-                "invalid_type",
-            )
-        role = message.get("role")
-        if role is None:
-            raise InvalidRequest(
-                f"Missing required parameter: '{where}.role'.", f"{where}.role", "missing_required_parameter"
-            )
-        if role not in ROLES:
-            supported = ", ".join(f"'{r}'" for r in ROLES)
-            raise InvalidRequest(
-                f"Invalid value: '{role}'. Supported values are: {supported}.",
-                f"{where}.role",
-                "invalid_value",
-            )
-    _require_type(body, "stream", (bool,), "a boolean")
+            raise wrong_type(where, message, "an object")
+        check_role(message, where, ROLES)
+    require_type(body, "stream", (bool,), "a boolean")
     for key in ("max_tokens", "max_completion_tokens", "n"):
-        _require_type(body, key, (int,), "an integer")
-        _require_min(body, key, 1)
-    _require_type(body, "tools", (list,), "an array")
+        require_type(body, key, (int,), "an integer")
+        require_min(body, key, 1)
+    require_type(body, "tools", (list,), "an array")
     tools = tuple(body.get("tools") or ())
     for index, tool in enumerate(tools):
         function = tool.get("function") if isinstance(tool, Mapping) else None
         if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
-            raise InvalidRequest(
-                f"Missing required parameter: 'tools[{index}].function.name'.",
-                f"tools[{index}].function.name",
-                "missing_required_parameter",
-            )
+            raise missing(f"tools[{index}].function.name")
     options = body.get("stream_options")
     include_usage = isinstance(options, Mapping) and options.get("include_usage") is True
     return ChatRequest(

@@ -19,8 +19,11 @@ from harness.faults.base import Fault
 from harness.faults.sse import Marker
 from harness.simulators.base import SimulatorError
 
-#: The operations a prime can aim at (None: any).
-OPERATIONS = ("chat", "embeddings")
+#: The operations a prime can aim at (None: any). "chat" means a model's answer through either API,
+#: chat completions or Responses; "responses" only the Responses API.
+OPERATIONS = ("chat", "responses", "embeddings")
+#: The operation a call's primes may also be aimed at.
+_FAMILY = {"responses": "chat"}
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ class Prime:
 
     def matches(self, operation: str, deployment: str, stream: bool) -> bool:
         return (
-            self.operation in {None, operation}
+            self.operation in {None, operation, _FAMILY.get(operation)}
             and self.deployment in {None, deployment}
             and self.stream in {None, stream}
         )

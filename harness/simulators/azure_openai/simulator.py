@@ -17,7 +17,7 @@ from harness.faults import wire
 from harness.faults.base import Fault
 from harness.faults.sse import RESET, Marker
 from harness.simulators.azure_common import check_times
-from harness.simulators.azure_openai import chat, embeddings, errors, routes, streaming
+from harness.simulators.azure_openai import chat, embeddings, errors, responses, routes, streaming
 from harness.simulators.azure_openai.calls import Call, Usage
 from harness.simulators.azure_openai.clock import SimClock
 from harness.simulators.azure_openai.latency import Latency, Pacer
@@ -465,16 +465,18 @@ class AzureOpenAISimulator(Simulator):
                 Call(route.operation, name, 404, "unknown deployment", body),
                 errors.deployment_not_found(),
             )
-        if deployment.kind not in {"any", route.operation}:
+        # A chat deployment answers through both APIs, chat completions and Responses.
+        needed = "embeddings" if route.operation == "embeddings" else "chat"
+        if deployment.kind not in {"any", needed}:
             response = errors.operation_not_supported(route.operation, deployment.model)
             return self._record(request, Call(route.operation, name, 400, "wrong operation", body), response)
-        stream = route.operation == "chat" and body.get("stream") is True
+        stream = route.operation != "embeddings" and body.get("stream") is True
         failure = self._take(route.operation, name, stream, failures=True)
         if failure is not None:
             return self._fail(request, failure, Call(route.operation, name, None, "", body, stream))
-        if route.operation == "chat":
-            return self._chat(request, deployment, body)
-        return self._embeddings(request, deployment, body)
+        if route.operation == "embeddings":
+            return self._embeddings(request, deployment, body)
+        return self._generate(request, deployment, body, route.operation)
 
     # -- steps -------------------------------------------------------------------------------------
 
@@ -602,20 +604,24 @@ class AzureOpenAISimulator(Simulator):
                 return produced, "answerer"
         return chat.default_reply(request, self.settings.default_answer), "default"
 
-    def _chat(self, request: Request, deployment: Deployment, body: dict[str, Any]) -> Response:
+    def _generate(
+        self, request: Request, deployment: Deployment, body: dict[str, Any], operation: str
+    ) -> Response:
+        """A model's answer through chat completions or the Responses API (``operation``)."""
         name = deployment.name
+        parse = responses.parse if operation == "responses" else chat.parse
         try:
-            parsed = chat.parse(name, deployment.model, body)
+            parsed = parse(name, deployment.model, body)
         except chat.InvalidRequest as invalid:
             response = errors.invalid_request(invalid.message, param=invalid.param, code=invalid.code)
-            return self._record(request, Call("chat", name, 400, "invalid request", body), response)
-        call = Call("chat", name, None, "", body, parsed.stream)
+            return self._record(request, Call(operation, name, 400, "invalid request", body), response)
+        call = Call(operation, name, None, "", body, parsed.stream)
         prompt = parsed.prompt_tokens
         limits = self._limits(name)
         admitted = self._admit(request, call, limits, prompt + (parsed.max_tokens or 0))
         if isinstance(admitted, Response):
             return admitted
-        outcome = self._take("chat", name, parsed.stream, failures=False)
+        outcome = self._take(operation, name, parsed.stream, failures=False)
         broken = outcome if isinstance(outcome, StreamBreak) else None
         primed = broken.reply if broken is not None else outcome if isinstance(outcome, Reply) else None
         reply, how = (primed, "primed answer") if primed is not None else self._answer(parsed)
@@ -625,7 +631,7 @@ class AzureOpenAISimulator(Simulator):
         headers = self._headers(name, limits)
         latency = self._latency()
         done = Call(
-            "chat",
+            operation,
             name,
             200,
             how,
@@ -638,18 +644,23 @@ class AzureOpenAISimulator(Simulator):
         )
         self._record(request, done, Response())
         self._wait(request, latency.time_to_first_token, latency.jitter)
+        answer = responses.Answer(parsed, reply, body) if operation == "responses" else None
         if parsed.stream:
-            items = streaming.events(
-                parsed,
-                reply,
-                prompt,
-                completion,
-                lambda: self._pacer.jittered(latency.per_token_delay, latency.jitter),
+
+            def delay() -> float:
+                return self._pacer.jittered(latency.per_token_delay, latency.jitter)
+
+            items: list[streaming.Item] = (
+                list(responses.events(answer, prompt, completion, delay))
+                if answer is not None
+                else streaming.events(parsed, reply, prompt, completion, delay)
             )
             if broken is not None:
                 return streaming.respond_broken(request, items, headers, broken.after_chunks, broken.then)
             return streaming.respond(request, items, headers)
         self._wait(request, latency.per_token_delay * max(0, completion - 1), latency.jitter)
+        if answer is not None:
+            return json_response(answer.response(prompt, completion), headers=headers)
         return json_response(chat.completion(parsed, reply, prompt, completion), headers=headers)
 
     def _embeddings(self, request: Request, deployment: Deployment, body: dict[str, Any]) -> Response:

@@ -23,13 +23,13 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from harness.faults.base import Fault
-from harness.faults.sse import DONE, EventLike, Marker, encode, pause, sse
+from harness.faults.sse import DONE, EventLike, Marker, SSEEvent, encode, pause, sse
 from harness.simulators.azure_openai import chat, tokens
 from harness.simulators.azure_openai.latency import Pacer
 from harness.simulators.azure_openai.priming import Reply
 
 #: A stream event and the wait before it (seconds).
-Item = tuple[dict[str, Any] | str, float]
+Item = tuple[SSEEvent | dict[str, Any] | str, float]
 
 
 def _choice(index: int, delta: dict[str, Any], finish: str | None, filtered: bool) -> dict[str, Any]:
@@ -109,7 +109,8 @@ def events(
 
 
 def respond(request: Request, items: list[Item], headers: dict[str, str]) -> Response:
-    """Stream ``items``; a test that ends mid-stream stops it (the client sees it cut short)."""
+    """Stream ``items`` (chat chunks, or Responses events); a test that ends mid-stream stops it
+    (the client sees it cut short)."""
 
     def body() -> Iterator[bytes]:
         for event, wait in items:
