@@ -1,5 +1,6 @@
 """Running a search request against one index: BM25 text scoring, cosine vector scoring,
-reciprocal rank fusion for hybrid queries, then filter, order, skip/top and select.
+reciprocal rank fusion for hybrid queries, then filter, order, semantic reranking
+(:mod:`~harness.simulators.azure_search.semantic`), skip/top and select.
 
 The scoring model is deliberately small (see docs/simulators/azure_search.md): words are lower-cased
 runs of letters and digits, no stemming, no analyzers, no query syntax beyond words. Scores are in
@@ -16,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.simulators.azure_search import semantic
 from harness.simulators.azure_search.filters import FilterError, compile_filter
-from harness.simulators.azure_search.store import Index, invalid
+from harness.simulators.azure_search.store import Index, field_texts, invalid
 
 #: BM25 parameters, the service's defaults.
 K1 = 1.2
@@ -52,13 +54,16 @@ class SearchRequest:
     skip: int = 0
     count: bool = False
     vector_queries: tuple[VectorQuery, ...] = ()
+    #: ``queryType: "semantic"``: rerank, with captions and answers (None: no semantic ranking).
+    semantic: semantic.SemanticRequest | None = None
 
     @classmethod
     def from_body(cls, body: Any) -> SearchRequest:
         if not isinstance(body, dict):
             raise invalid("the search request must be a JSON object")
+        search = _optional(body, "search", str)
         return cls(
-            search=_optional(body, "search", str),
+            search=search,
             search_fields=_names(body.get("searchFields"), "searchFields"),
             search_mode=_mode(body.get("searchMode")),
             select=_names(body.get("select"), "select"),
@@ -68,6 +73,7 @@ class SearchRequest:
             skip=_count(body.get("skip"), "skip") or 0,
             count=_boolean(body.get("count"), "count"),
             vector_queries=_vector_queries(body.get("vectorQueries")),
+            semantic=semantic.parse(body, search),
         )
 
     @classmethod
@@ -82,6 +88,7 @@ class SearchRequest:
             top=_count(_integer(args.get("$top"), "$top"), "$top"),
             skip=_count(_integer(args.get("$skip"), "$skip"), "$skip") or 0,
             count=args.get("$count", "false").lower() == "true",
+            semantic=semantic.parse(args, args.get("search")),
         )
 
 
@@ -107,15 +114,32 @@ def run(index: Index, request: SearchRequest) -> dict[str, Any]:
     ranked = rankings[0][0] if len(rankings) == 1 else _fuse(rankings)
     if request.orderby:
         ranked = _order(ranked, request.orderby)
-    top = DEFAULT_TOP if request.top is None else request.top
-    page = ranked[request.skip : request.skip + top]
+    matches = len(ranked)
     body: dict[str, Any] = {}
     if request.count:
-        body["@odata.count"] = len(ranked)
+        body["@odata.count"] = matches
+    top = DEFAULT_TOP if request.top is None else request.top
     hidden = index.hidden_fields()
-    body["value"] = [
-        {"@search.score": score, **project(document, request.select, hidden)} for document, score in page
-    ]
+    if request.semantic is None:
+        page = ranked[request.skip : request.skip + top]
+        body["value"] = [
+            {"@search.score": score, **project(document, request.select, hidden)} for document, score in page
+        ]
+        return body
+    reranker = semantic.Reranker(index, request.semantic)
+    reranked = reranker.rerank(ranked)
+    if request.semantic.answers:
+        body["@search.answers"] = reranker.answers(reranked, index.key)
+    results = []
+    for document, score, reranker_score in reranked[request.skip : request.skip + top]:
+        result: dict[str, Any] = {"@search.score": score, "@search.rerankerScore": reranker_score}
+        if request.semantic.captions:
+            caption = reranker.caption(document)
+            result["@search.captions"] = (
+                [] if caption is None else [{"text": caption.text, "highlights": caption.highlights}]
+            )
+        results.append({**result, **project(document, request.select, hidden)})
+    body["value"] = results
     return body
 
 
@@ -163,14 +187,7 @@ def _text_ranking(
 
 
 def _text_of(document: Mapping[str, Any], fields: list[str]) -> str:
-    parts: list[str] = []
-    for name in fields:
-        value = document.get(name)
-        if isinstance(value, str):
-            parts.append(value)
-        elif isinstance(value, list):
-            parts.extend(item for item in value if isinstance(item, str))
-    return " ".join(parts)
+    return " ".join(field_texts(document, fields))
 
 
 # -- vectors -------------------------------------------------------------------------------------------

@@ -21,6 +21,18 @@ _VECTOR_TYPES = ("Collection(Edm.Single)", "Collection(Edm.Half)", "Collection(E
 _TEXT_TYPES = ("Edm.String", "Collection(Edm.String)")
 
 
+def field_texts(document: Mapping[str, Any], names: Iterable[str]) -> list[str]:
+    """The strings in fields ``names`` of ``document`` (string fields and string collections)."""
+    found: list[str] = []
+    for name in names:
+        value = document.get(name)
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            found += [item for item in value if isinstance(item, str)]
+    return found
+
+
 def invalid(message: str) -> ServiceError:
     """The service's 400 for a request it cannot accept."""
     return ServiceError(400, "InvalidRequestParameter", f"The request is invalid. Details: {message}")
