@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.simulators.azure_openai import tokens
+from harness.simulators.azure_openai import examples, tokens
 from harness.simulators.azure_openai.priming import Reply, ToolCall
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -170,30 +170,6 @@ def parse(deployment: str, model: str, body: Mapping[str, Any]) -> ChatRequest:
 # -- the default answer -------------------------------------------------------------------------------
 
 
-def _example(schema: object) -> object:
-    """A minimal value that fits a JSON schema: required properties filled with placeholders."""
-    if not isinstance(schema, Mapping):
-        return {}
-    if "enum" in schema and isinstance(schema["enum"], list) and schema["enum"]:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    kind = kind[0] if isinstance(kind, list) and kind else kind
-    if kind == "object" or "properties" in schema:
-        properties = schema.get("properties")
-        properties = properties if isinstance(properties, Mapping) else {}
-        required = schema.get("required")
-        names = required if isinstance(required, list) else list(properties)
-        return {name: _example(properties.get(name)) for name in names if isinstance(name, str)}
-    placeholders: dict[str, object] = {
-        "string": "example",
-        "integer": 0,
-        "number": 0,
-        "boolean": False,
-        "array": [],
-    }
-    return placeholders.get(str(kind))
-
-
 def _forced_tool(request: ChatRequest) -> Mapping[str, Any] | None:
     """The tool ``tool_choice`` forces (a named function, or the first one for "required")."""
     choice = request.body.get("tool_choice")
@@ -212,7 +188,7 @@ def default_reply(request: ChatRequest, template: str) -> Reply:
     user message; a call of the forced tool; valid JSON when the response format asks for it."""
     forced = _forced_tool(request)
     if forced is not None:
-        arguments = json.dumps(_example(forced.get("parameters")))
+        arguments = json.dumps(examples.example(forced.get("parameters")))
         return Reply(tool_calls=(ToolCall(str(forced["name"]), arguments),))
     text = template.format(prompt=request.last_user_message)
     response_format = request.body.get("response_format")
@@ -221,7 +197,7 @@ def default_reply(request: ChatRequest, template: str) -> Reply:
         text = json.dumps({"answer": text})
     elif kind == "json_schema" and isinstance(response_format, Mapping):
         spec = response_format.get("json_schema")
-        text = json.dumps(_example(spec.get("schema") if isinstance(spec, Mapping) else None))
+        text = json.dumps(examples.example(spec.get("schema") if isinstance(spec, Mapping) else None))
     return Reply(content=text)
 
 
