@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.simulators.azure_openai import responses
 from harness.simulators.azure_openai.priming import ToolCall
 
 
@@ -39,9 +40,7 @@ class Call:
         """The chat request's messages ([] for embeddings); for a Responses call, its
         ``instructions`` and ``input`` as chat messages (system, user, assistant, tool)."""
         if self.operation == "responses":
-            from harness.simulators.azure_openai.responses import messages_of  # noqa: PLC0415
-
-            return messages_of(self.body)
+            return responses.messages_of(self.body)
         messages = self.body.get("messages")
         return list(messages) if isinstance(messages, list) else []
 
