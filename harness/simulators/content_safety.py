@@ -1,4 +1,5 @@
-"""``ContentSafetySimulator``: Azure AI Content Safety's ``text:analyze`` and ``image:analyze``.
+"""``ContentSafetySimulator``: Azure AI Content Safety's ``text:analyze`` and ``image:analyze``, and
+Prompt Shields' ``text:shieldPrompt`` (:mod:`harness.simulators.prompt_shields`).
 
 Severities are set on the service's 0-7 scale and reported as the request's ``outputType`` wants
 them: ``FourSeverityLevels`` (the default) rounds down to 0, 2, 4 or 6, as the service does;
@@ -12,6 +13,7 @@ Options (``[tool.harness.services.<name>.options]``)::
     severities = { Hate = 0, Violence = 2 }            # defaults, 0-7
     blocklists = { banned = ["forbidden phrase"] }     # name -> items
     rules = [{ contains = "attack", severities = { Violence = 6 } }]
+    attack_phrases = ["ignore all previous instructions"]   # Prompt Shields: what is an attack
 
 See docs/simulators/content_safety.md.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,19 +42,26 @@ from harness.simulators.azure_common import (
     unknown_option_problems,
 )
 from harness.simulators.base import Simulator, SimulatorError, json_response
+from harness.simulators.prompt_shields import PromptShields, phrase_problems
 
 CATEGORIES = ("Hate", "SelfHarm", "Sexual", "Violence")
 OUTPUT_TYPES = ("FourSeverityLevels", "EightSeverityLevels")
 #: The longest text ``text:analyze`` accepts, in characters.
 MAX_TEXT_LENGTH = 10_000
-OPERATIONS = ("text", "image")
-OPTIONS = ("subscription_key", "severities", "blocklists", "rules")
+OPERATIONS = ("text", "image", "shield")
+OPTIONS = ("subscription_key", "severities", "blocklists", "rules", "attack_phrases")
 
 _ACCESS_DENIED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid "
     "key for an active subscription and use a correct regional API endpoint for your resource."
 )
-_ROUTES = {"/contentsafety/text:analyze": "text", "/contentsafety/image:analyze": "image"}
+_ROUTES = {
+    "/contentsafety/text:analyze": "text",
+    "/contentsafety/image:analyze": "image",
+    "/contentsafety/text:shieldPrompt": "shield",
+}
+#: How the journal names each operation.
+_DESCRIBED = {"text": "text:analyze", "image": "image:analyze", "shield": "text:shieldPrompt"}
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,7 @@ class ContentSafetySimulator(Simulator):
         self._rules: list[_Rule] = []
         self._primed_severities: list[_Primed] = []
         self._primed = PrimedCalls(OPERATIONS)
+        self._shields = PromptShields([str(phrase) for phrase in self.options.get("attack_phrases", [])])
 
     # -- options -----------------------------------------------------------------------------------
 
@@ -128,6 +138,8 @@ class ContentSafetySimulator(Simulator):
                 continue
             problems += unknown_option_problems(rule, ("contains", "severities"), rule_where)
             problems += _severity_problems(rule.get("severities", {}), f"{rule_where}.severities")
+        if "attack_phrases" in options:
+            problems += phrase_problems(options["attack_phrases"], f"{where}.attack_phrases")
         return problems
 
     # -- test API ----------------------------------------------------------------------------------
@@ -166,6 +178,20 @@ class ContentSafetySimulator(Simulator):
         with self._lock:
             self._blocklists.setdefault(name, []).extend(items)
 
+    def add_attack_phrase(self, phrase: str) -> None:
+        """Prompt Shields: a user prompt or document containing ``phrase`` (case-insensitive) is an
+        attack, for the rest of the test."""
+        with self._lock:
+            self._shields.add_phrase(phrase)
+
+    def prime_attack(
+        self, *, user_prompt: bool = True, documents: Collection[int] = (), times: int = 1
+    ) -> None:
+        """Prompt Shields: the next ``times`` calls answer exactly this: the user prompt is an
+        attack or not, and so are the documents at the indexes in ``documents`` (the others not)."""
+        with self._lock:
+            self._shields.prime(user_prompt, documents, times)
+
     def prime_failure(
         self,
         status: int = 500,
@@ -175,7 +201,7 @@ class ContentSafetySimulator(Simulator):
         times: int = 1,
         operation: str | None = None,
     ) -> None:
-        """The next ``times`` calls (``operation`` "text" or "image", when given) answer ``status``
+        """The next ``times`` calls (``operation`` "text", "image" or "shield", when given) answer ``status``
         with the service's error envelope. Checked after the subscription key."""
         self._primed.failure(status, code, message, times=times, operation=operation)
 
@@ -189,6 +215,7 @@ class ContentSafetySimulator(Simulator):
             self._blocklists.clear()
             self._rules.clear()
             self._primed_severities.clear()
+            self._shields.clear()
         self._primed.clear()
 
     # -- serving -----------------------------------------------------------------------------------
@@ -212,13 +239,16 @@ class ContentSafetySimulator(Simulator):
             body = _body(request)
             if operation == "text":
                 return json_response(self._analyze_text(body))
+            if operation == "shield":
+                with self._lock:
+                    return json_response(self._shields.analyze(body))
             return json_response(self._analyze_image(body))
         except ServiceError as error:
             return error.response()
 
     def describe(self, request: Request) -> str:
         operation = _ROUTES.get(request.path.rstrip("/"))
-        return f"simulator {self.kind}" + (f" {operation}:analyze" if operation else "")
+        return f"simulator {self.kind}" + (f" {_DESCRIBED[operation]}" if operation else "")
 
     def not_found(self, request: Request) -> Response:
         return error_response(404, "404", "Resource not found")
