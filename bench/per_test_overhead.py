@@ -48,6 +48,7 @@ from pathlib import Path
 from harness import Harness
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import quiet
 from quiet import undisturbed
 
 BENCH = Path(__file__).resolve().parent
@@ -249,13 +250,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tests", type=int, default=500)
     parser.add_argument("--variant", choices=sorted(APPS), action="append")
-    parser.add_argument(
-        "--foreign-limit",
-        type=float,
-        default=0.15,
-        help="redo a measurement during which other processes used more CPU than this (cores)",
-    )
-    parser.add_argument("--retries", type=int, default=20, help="at most this many redos each")
+    quiet.add_arguments(parser)
     args = parser.parse_args()
     variants = args.variant or ["mock", "direct"]
     print(
@@ -314,10 +309,7 @@ def main() -> None:
         for variant in variants:
             print(f"{variant:<8}" + "".join(f"{_median(pauses[variant, m]):>14.3f}ms" for m in MODES))
         dropped = sum(math.isnan(value) for values in samples.values() for value in values)
-        print(
-            f"measurements redone because other processes used over {args.foreign_limit:g} cores "
-            f"meanwhile: {redone}; still disturbed after {args.retries} retries, left out: {dropped}"
-        )
+        print(quiet.summary(args, redone, dropped))
 
 
 def _median(values: list[float]) -> float:

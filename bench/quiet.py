@@ -9,6 +9,7 @@ redo a measurement that something else on the machine (another benchmark, a CI r
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from collections.abc import Callable
@@ -81,3 +82,22 @@ def undisturbed(
             return result, other.share, attempt
         attempt += 1
         time.sleep(pause)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--foreign-limit`` and ``--retries``, the options of :func:`undisturbed`."""
+    parser.add_argument(
+        "--foreign-limit",
+        type=float,
+        default=0.15,
+        help="redo a measurement during which other processes used more CPU than this (cores)",
+    )
+    parser.add_argument("--retries", type=int, default=20, help="at most this many redos each")
+
+
+def summary(args: argparse.Namespace, redone: int, dropped: int) -> str:
+    """The closing line of a benchmark: how many measurements were redone, and left out."""
+    return (
+        f"measurements redone because other processes used over {args.foreign_limit:g} cores "
+        f"meanwhile: {redone}; still disturbed after {args.retries} retries, left out: {dropped}"
+    )

@@ -46,6 +46,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import quiet
 from quiet import undisturbed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -257,13 +258,7 @@ def main() -> None:
         "--jvm-warmup", type=float, default=30.0, help="seconds of load before the runs, for WireMock"
     )
     parser.add_argument("--no-wiremock", action="store_true")
-    parser.add_argument(
-        "--foreign-limit",
-        type=float,
-        default=0.15,
-        help="redo a measurement during which other processes used more CPU than this (cores)",
-    )
-    parser.add_argument("--retries", type=int, default=20, help="at most this many redos each")
+    quiet.add_arguments(parser)
     parser.add_argument(
         "--only",
         action="append",
@@ -370,10 +365,7 @@ def main() -> None:
             print(f"  c={concurrency}: " + ", ".join(parts))
     failed = {key: count for key, count in errors.items() if count}
     print("errors: " + (", ".join(f"{n} c={c}: {k}" for (n, c), k in failed.items()) if failed else "none"))
-    print(
-        f"measurements redone because other processes used over {args.foreign_limit:g} cores meanwhile: "
-        f"{redone}; still disturbed after {args.retries} retries, left out: {dropped}"
-    )
+    print(quiet.summary(args, redone, dropped))
     for note in notes:
         print(note)
 
