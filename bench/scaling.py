@@ -145,15 +145,21 @@ def _expected(config: str, number: int, calls: tuple[str, ...]) -> tuple[str, di
     return question, {"config": config, "answers": answers}
 
 
-def harness_test(config: str, number: int, calls: tuple[str, ...]) -> str:
-    question, expected = _expected(config, number, calls)
-    primes = "".join(
-        f"    services[{name!r}].expect_request(\n"
-        f'        "/query", method="POST", headers={{"api-key": "key-{config}"}},\n'
+def _primes(config: str, number: int, question: str, targets: list[tuple[str, str, str]]) -> str:
+    """One expectation per (mock expression, path, service name): the same priming both suites do,
+    through harness's per-service mocks or the one shared pytest-httpserver."""
+    return "".join(
+        f"    {mock}.expect_request(\n"
+        f'        "{path}", method="POST", headers={{"api-key": "key-{config}"}},\n'
         f'        json={{"question": {question!r}, "config": {config!r}}},\n'
         f"    ).respond_with_json({{'from': {name!r}, 'n': {number}}})\n"
-        for name in calls
+        for mock, path, name in targets
     )
+
+
+def harness_test(config: str, number: int, calls: tuple[str, ...]) -> str:
+    question, expected = _expected(config, number, calls)
+    primes = _primes(config, number, question, [(f"services[{name!r}]", "/query", name) for name in calls])
     checks = "".join(f"    assert len(services[{name!r}].requests) == 1\n" for name in calls)
     return (
         f"def test_{config}_q{number:02d}(app_url, services):\n{primes}"
@@ -165,13 +171,7 @@ def harness_test(config: str, number: int, calls: tuple[str, ...]) -> str:
 
 def cwyd_test(config: str, number: int, calls: tuple[str, ...]) -> str:
     question, expected = _expected(config, number, calls)
-    primes = "".join(
-        f"    httpserver.expect_request(\n"
-        f'        "/{name}/query", method="POST", headers={{"api-key": "key-{config}"}},\n'
-        f'        json={{"question": {question!r}, "config": {config!r}}},\n'
-        f"    ).respond_with_json({{'from': {name!r}, 'n': {number}}})\n"
-        for name in calls
-    )
+    primes = _primes(config, number, question, [("httpserver", f"/{name}/query", name) for name in calls])
     return (
         f"def test_{config}_q{number:02d}(app_url, httpserver):\n{primes}"
         f"    status, body = ask(app_url, {question!r}, {calls!r})\n"
