@@ -11,7 +11,6 @@ an app that thresholds or sorts on ``@search.score`` behaves, but they are not t
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 
 from harness.simulators.azure_search import semantic
 from harness.simulators.azure_search.filters import FilterError, compile_filter
-from harness.simulators.azure_search.store import Index, field_texts, invalid
+from harness.simulators.azure_search.store import WORD, Index, field_texts, invalid
 
 #: BM25 parameters, the service's defaults.
 K1 = 1.2
@@ -28,8 +27,6 @@ B = 0.75
 RRF_K = 60
 #: Results per page when ``top`` is not given (the service pages at 50 too).
 DEFAULT_TOP = 50
-
-_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -155,7 +152,7 @@ def project(document: Mapping[str, Any], select: list[str] | None, hidden: set[s
 
 
 def words(text: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(text)]
+    return [word.lower() for word in WORD.findall(text)]
 
 
 def _text_ranking(

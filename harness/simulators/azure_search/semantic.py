@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.simulators.azure_search.store import Index, field_texts, invalid
+from harness.simulators.azure_search.store import WORD, Index, field_texts, invalid
 
 #: How many base results the reranker looks at (the service's window).
 WINDOW = 50
@@ -29,7 +29,6 @@ DEFAULT_ANSWER_THRESHOLD = 0.7
 #: Weights of the title, content and keywords fields in the reranker score.
 _WEIGHTS = {"title": 0.3, "content": 0.5, "keywords": 0.2}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -181,7 +180,7 @@ def _term(word: str) -> str | None:
 
 def _words(text: str) -> set[str]:
     """The terms of ``text``: lower-cased words, stop words dropped, lightly stemmed."""
-    return {term for word in _WORD.findall(text) if (term := _term(word)) is not None}
+    return {term for word in WORD.findall(text) if (term := _term(word)) is not None}
 
 
 @dataclass(frozen=True)
@@ -199,19 +198,20 @@ class Reranker:
         self.request = request
         self.fields = fields_of(index, request.configuration)
         self.terms = _words(request.query or "")
+        # The field groups the configuration has, and their weights' sum (the score's scale).
+        self._groups = {group: names for group, names in self.fields.items() if names}
+        self._weight = sum(_WEIGHTS[group] for group in self._groups)
+        # Captions by document: a hit's caption and an answer from it are the same passage.
+        self._captions: dict[int, Caption | None] = {}
 
     def score(self, document: Mapping[str, Any]) -> float:
-        if not self.terms:
+        if not self.terms or not self._groups:
             return 0.0
-        groups = {group: names for group, names in self.fields.items() if names}
-        if not groups:
-            return 0.0
-        weight = sum(_WEIGHTS[group] for group in groups)
         total = 0.0
-        for group, names in groups.items():
+        for group, names in self._groups.items():
             present = _words(" ".join(field_texts(document, names)))
             total += _WEIGHTS[group] * len(self.terms & present) / len(self.terms)
-        return round(MAX_RERANKER_SCORE * total / weight, 5)
+        return round(MAX_RERANKER_SCORE * total / self._weight, 5)
 
     def rerank(self, ranked: list[tuple[dict[str, Any], float]]) -> list[tuple[dict[str, Any], float, float]]:
         """The first :data:`WINDOW` results as (document, base score, reranker score), best first."""
@@ -221,6 +221,11 @@ class Reranker:
 
     def caption(self, document: Mapping[str, Any]) -> Caption | None:
         """The sentence of the content fields holding the most query words (None: no text)."""
+        if id(document) not in self._captions:
+            self._captions[id(document)] = self._best_passage(document)
+        return self._captions[id(document)]
+
+    def _best_passage(self, document: Mapping[str, Any]) -> Caption | None:
         sentences = [
             sentence.strip()
             for text in field_texts(document, self.fields["content"] or self.fields["title"])
@@ -236,7 +241,7 @@ class Reranker:
         return Caption(text, self._highlight(text) if self.request.highlight else None, share)
 
     def _highlight(self, text: str) -> str:
-        return _WORD.sub(lambda m: f"<em>{m[0]}</em>" if _term(m[0]) in self.terms else m[0], text)
+        return WORD.sub(lambda m: f"<em>{m[0]}</em>" if _term(m[0]) in self.terms else m[0], text)
 
     def answers(self, reranked: list[tuple[dict[str, Any], float, float]], key: str) -> list[dict[str, Any]]:
         """``@search.answers``: captions of the best results that reach the threshold."""

@@ -21,6 +21,10 @@ _VECTOR_TYPES = ("Collection(Edm.Single)", "Collection(Edm.Half)", "Collection(E
 _TEXT_TYPES = ("Edm.String", "Collection(Edm.String)")
 
 
+#: A word, for text scoring, reranking and highlights: a run of letters and digits (no "_").
+WORD = re.compile(r"[^\W_]+")
+
+
 def field_texts(document: Mapping[str, Any], names: Iterable[str]) -> list[str]:
     """The strings in fields ``names`` of ``document`` (string fields and string collections)."""
     found: list[str] = []
