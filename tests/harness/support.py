@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -36,17 +37,31 @@ def tiny_app_command() -> str:
     return f'["{sys.executable}", "{TINY_APP}"]'
 
 
-def run_pytest(directory: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """Run pytest in ``directory`` in a fresh interpreter; the harness plugin loads by entry point."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
+#: Variables of this run that an inner run must not inherit (its pytest and harness state).
+RUN_STATE_PREFIXES = ("PYTEST_", "HARNESS_")
+
+
+def run_python(
+    directory: Path, *args: str, timeout: float, scrub: tuple[str, ...] = RUN_STATE_PREFIXES
+) -> subprocess.CompletedProcess[str]:
+    """Run this interpreter with ``args`` in ``directory``, without the variables starting with
+    ``scrub``; output captured as text."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(scrub)}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
+        [sys.executable, *args],
         cwd=directory,
         env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def run_pytest(directory: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run pytest in ``directory`` in a fresh interpreter; the harness plugin loads by entry point."""
+    return run_python(
+        directory, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args, timeout=timeout
     )
 
 
@@ -72,20 +87,30 @@ def harness_processes(since: float, token: str | None = None) -> list[psutil.Pro
     return found
 
 
-def wait_until_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
-    """Poll until none of ``pids`` is alive (zombies count as gone); return the survivors."""
+def still_running(processes: list[psutil.Process], timeout: float = 10.0) -> list[psutil.Process]:
+    """Poll until none of ``processes`` is alive (zombies count as gone); return the survivors.
+    A handle is the very process, not its pid: a pid reused by another process does not count."""
     deadline = time.monotonic() + timeout
     while True:
         alive = []
-        for pid in pids:
+        for process in processes:
             try:
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    alive.append(pid)
+                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(process)
             except psutil.Error:
                 pass
         if not alive or time.monotonic() >= deadline:
             return alive
         time.sleep(0.02)
+
+
+def wait_until_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """Poll until none of ``pids`` is alive (zombies count as gone); return the survivors."""
+    handles = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):  # an error: already gone
+            handles.append(psutil.Process(pid))
+    return [process.pid for process in still_running(handles, timeout)]
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:

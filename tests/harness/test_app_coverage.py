@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .support import APPS, write_project
+from .support import APPS, RUN_STATE_PREFIXES, run_python, write_project
 
 # patch = subprocess arrived in coverage 7.10 (7.10.3 fixed subprocess data files written in other
 # directories; pytest-cov 7 requires 7.10.6).
@@ -72,7 +70,7 @@ def test_health(app):
 """
 
 #: Variables that would make the inner run inherit this run's own coverage or pytest/harness state.
-INHERITED_PREFIXES = ("PYTEST_", "HARNESS_", "COVERAGE_", "COV_CORE_")
+INHERITED_PREFIXES = (*RUN_STATE_PREFIXES, "COVERAGE_", "COV_CORE_")
 
 
 def _project(directory: Path, on_term: str = "exit") -> Path:
@@ -84,16 +82,7 @@ def _project(directory: Path, on_term: str = "exit") -> Path:
 
 
 def _run(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(INHERITED_PREFIXES)}
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_python(directory, *args, timeout=120, scrub=INHERITED_PREFIXES)
 
 
 def _marked_line(marker: str) -> int:

@@ -26,28 +26,14 @@ from harness import Harness
 from harness.config import HarnessConfig, parse_table
 from harness.orchestrator import _live
 
+from .support import still_running
+
 # pid_max is 32768 on machines like this one: over hundreds of cycles a pid is reused by another
 # process, so processes are tracked as psutil handles, whose identity includes the start time.
 
 
 def _handle(pid: int) -> psutil.Process:
     return psutil.Process(pid)
-
-
-def _still_running(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
-    """Poll until none of ``processes`` (the very processes, not their pids) is alive."""
-    deadline = time.monotonic() + timeout
-    while True:
-        alive = []
-        for process in processes:
-            try:
-                if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(process)
-            except psutil.Error:
-                pass
-        if not alive or time.monotonic() >= deadline:
-            return alive
-        time.sleep(0.02)
 
 
 TRIVIAL_APP = Path(__file__).resolve().parents[2] / "bench" / "apps" / "trivial_app.py"
@@ -184,7 +170,7 @@ def test_200_full_harness_cycles_leave_fds_threads_and_children_where_they_start
     identities = {(app.pid, app.create_time()) for app in apps}
     assert len(identities) == CYCLES  # every cycle really started its own app
     assert identities <= set(run_processes)
-    assert _still_running(list(run_processes.values()), timeout=SETTLE_SECONDS) == []
+    assert still_running(list(run_processes.values()), timeout=SETTLE_SECONDS) == []
     assert list((tmp_path / ".harness" / "runs").glob("*.json")) == []  # every run record removed
     assert not any(h.config is config for h in _live)  # no stopped harness kept for atexit
 
@@ -222,4 +208,4 @@ def test_200_app_restarts_within_one_harness_leave_nothing_behind(tmp_path):
     after = assert_back_to(before, fds_before, "a Harness after its app cycles")
     print(f"before the harness: {before.summary()}; after its stop: {after.summary()}")
     assert len({(app.pid, app.create_time()) for app in apps}) == CYCLES
-    assert _still_running(apps, timeout=SETTLE_SECONDS) == []
+    assert still_running(apps, timeout=SETTLE_SECONDS) == []

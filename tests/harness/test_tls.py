@@ -9,11 +9,9 @@ certificate verification, so the successes cannot come from anything else.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import ssl
-import subprocess
 import sys
 import textwrap
 import time
@@ -29,7 +27,7 @@ from harness import Harness, faults
 from harness.mocks.tls import TRUST_VARIABLES
 
 from .api_support import app_env, assert_gone, http_get, tiny_project
-from .support import APPS
+from .support import APPS, run_python
 
 TLS_APP = APPS / "tls_client_app.py"
 COMMAND = f'["{sys.executable}", "{TLS_APP}"]'
@@ -311,16 +309,7 @@ def test_a_run_without_tls_services_makes_no_ca_and_never_imports_trustme(tmp_pa
         h.stop()
         """
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(tmp_path, "-c", script, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "None None []"
     assert not (tmp_path / ".harness" / "tls").exists()
