@@ -14,6 +14,15 @@ from harness import Harness, HarnessError
 from .api_support import alive, app_env, assert_gone, http_get, tiny_pids, tiny_project
 from .support import TINY_APP, tiny_app_command
 
+#: Two profiles that differ only in the WHO their app reports.
+LEFT_AND_RIGHT = """
+[tool.harness.profiles.left]
+env = { WHO = "left" }
+
+[tool.harness.profiles.right]
+env = { WHO = "right" }
+"""
+
 SERVICE_X = """
 [tool.harness.services.x]
 env = { X_URL = "{url}", X_PORT = "{port}" }
@@ -113,13 +122,7 @@ def test_two_profiles_run_two_separate_apps(tmp_path):
     pyproject = tiny_project(
         tmp_path,
         env={"WHO": "base"},
-        extra="""
-        [tool.harness.profiles.left]
-        env = { WHO = "left" }
-
-        [tool.harness.profiles.right]
-        env = { WHO = "right" }
-        """,
+        extra=LEFT_AND_RIGHT,
     )
 
     with Harness.from_pyproject(pyproject, profile="left") as h:
@@ -198,13 +201,7 @@ def _stubborn_profiles(tmp_path):
         tmp_path,
         app={"shutdown_timeout": 1.0},
         env={"TINY_IGNORE_TERM": "1"},
-        extra="""
-        [tool.harness.profiles.left]
-        env = { WHO = "left" }
-
-        [tool.harness.profiles.right]
-        env = { WHO = "right" }
-        """,
+        extra=LEFT_AND_RIGHT,
     )
 
 
