@@ -210,3 +210,42 @@ def test_configurations_without_a_default_must_be_named(
     with pytest.raises(HttpResponseError, match="semanticConfiguration must be given"):
         semantic(documents, "dental")
     assert semantic(documents, "dental", semantic_configuration_name="main")[0]["id"] == "dental"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"queryType": "neural"}, "'queryType' must be 'simple', 'full' or 'semantic', found 'neural'"),
+        ({"semanticConfiguration": 7}, "'semanticConfiguration' must be a string, found 7"),
+        ({"captions": "extractive|highlight-maybe"}, "'captions' must be 'none', 'extractive' or"),
+        ({"captions": "extractive|bold-true"}, "'captions' must be 'none', 'extractive' or"),
+        ({"answers": "extractive|count-3,colour-red"}, "'answers' takes count-<n> and threshold-<x>"),
+        ({"answers": "extractive|count-many"}, "answers count must be a number, found 'many'"),
+        ({"answers": "extractive|threshold--1"}, "answers threshold must be >= 0, found '-1'"),
+        ({"answers": "extractive|count3"}, "'answers': option 'count3' must be <name>-<value>"),
+        ({"answers": "generative"}, "'answers' must be 'none' or 'extractive'"),
+    ],
+    ids=[
+        "unknown-query-type",
+        "configuration-not-text",
+        "highlight-not-a-boolean",
+        "unknown-caption-option",
+        "unknown-answer-option",
+        "count-not-a-number",
+        "negative-threshold",
+        "option-without-value",
+        "unknown-answer-kind",
+    ],
+)
+def test_bad_semantic_parameters_are_400s_naming_the_parameter(
+    server: MockService, ca: CertificateAuthority, search: Any, fields: dict[str, Any], message: str
+):
+    response = requests.post(
+        f"{server.url}/indexes/docs/docs/search?api-version=2024-07-01",
+        json={"search": "refunds", "queryType": "semantic", **fields},
+        headers={"api-key": KEY},
+        verify=str(ca.write_bundle()),
+        timeout=10,
+    )
+    assert response.status_code == 400, response.text
+    assert message in response.json()["error"]["message"]
