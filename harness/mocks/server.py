@@ -510,8 +510,9 @@ class MockService(HTTPServer):
     @property
     def rejected_requests(self) -> list[str]:
         """Requests the HTTP layer answered with an error itself, since the current test began,
-        before any expectation (or the journal) saw them: a malformed request line or header, or a
-        connection that ended half-way through the headers. One description each, e.g.
+        before any expectation (or the journal) saw them: a malformed request line or header, a
+        connection that ended half-way through the headers or body, a body that cannot be read,
+        or conflicting Content-Lengths. One description each, e.g.
         ``400 Bad Request (the connection ended inside ...), request line 'POST /x HTTP/1.1'``."""
         return list(self._rejected)
 
