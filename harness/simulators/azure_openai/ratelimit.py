@@ -4,6 +4,10 @@ Azure OpenAI meters each deployment on its own: a request is refused (429) when 
 requests of the last minute past ``requests_per_minute``, or when its *estimated* tokens (prompt
 plus ``max_tokens``, as Azure estimates) do not fit in what is left of ``tokens_per_minute``. What
 a request is finally charged is its real usage (prompt plus completion tokens).
+
+Windows are computed in the clock's integer nanoseconds, so a use at ``t`` has left the window at
+exactly ``t + WINDOW_NS``: ``clock.advance(60)``, or advancing by the ``retry_after`` a refusal
+gave, always reopens it.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from harness.simulators.azure_openai.clock import SimClock
+from harness.simulators.azure_openai.clock import SimClock, ns_to_seconds, seconds_to_ns
 
 #: The length of the metering window, in seconds.
 WINDOW_SECONDS = 60.0
+#: The same in the clock's nanoseconds (what windows are computed in).
+WINDOW_NS = seconds_to_ns(WINDOW_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,8 @@ class Limits:
 
 @dataclass
 class _Use:
-    at: float
+    #: When the request was admitted, in the clock's nanoseconds.
+    at_ns: int
     tokens: int
 
 
@@ -65,9 +72,9 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._uses: dict[str, deque[_Use]] = {}
 
-    def _window(self, key: str, now: float) -> deque[_Use]:
+    def _window(self, key: str, now_ns: int) -> deque[_Use]:
         uses = self._uses.setdefault(key, deque())
-        while uses and uses[0].at <= now - WINDOW_SECONDS:
+        while uses and uses[0].at_ns + WINDOW_NS <= now_ns:
             uses.popleft()
         return uses
 
@@ -76,35 +83,34 @@ class RateLimiter:
         if limits.unlimited:
             return Decision(True, 0.0, None, None)
         with self._lock:
-            now = self.clock.now()
-            uses = self._window(key, now)
+            now_ns = self.clock.now_ns()
+            uses = self._window(key, now_ns)
             rpm, tpm = limits.requests_per_minute, limits.tokens_per_minute
             if rpm is not None and len(uses) + 1 > rpm:
-                wait = uses[0].at + WINDOW_SECONDS - now if uses else WINDOW_SECONDS
-                return Decision(False, wait, "requests")
+                wait_ns = uses[0].at_ns + WINDOW_NS - now_ns if uses else WINDOW_NS
+                return Decision(False, ns_to_seconds(wait_ns), "requests")
             if tpm is not None:
                 used = sum(use.tokens for use in uses)
                 excess = used + estimated_tokens - tpm
                 if excess > 0:
-                    return Decision(
-                        False, self._wait_for(uses, excess, now, estimated_tokens > tpm), "tokens"
-                    )
-            use = _Use(now, estimated_tokens)
+                    wait_ns = self._wait_for(uses, excess, now_ns, estimated_tokens > tpm)
+                    return Decision(False, ns_to_seconds(wait_ns), "tokens")
+            use = _Use(now_ns, estimated_tokens)
             uses.append(use)
             return Decision(True, 0.0, None, use)
 
     @staticmethod
-    def _wait_for(uses: deque[_Use], excess: int, now: float, hopeless: bool) -> float:
-        # The time until enough of the window's tokens expire; a request larger than the whole
-        # limit never fits, and Azure then still answers "retry after" a full window.
+    def _wait_for(uses: deque[_Use], excess: int, now_ns: int, hopeless: bool) -> int:
+        # The nanoseconds until enough of the window's tokens expire; a request larger than the
+        # whole limit never fits, and Azure then still answers "retry after" a full window.
         if hopeless:
-            return WINDOW_SECONDS
+            return WINDOW_NS
         freed = 0
         for use in uses:
             freed += use.tokens
             if freed >= excess:
-                return max(0.0, use.at + WINDOW_SECONDS - now)
-        return WINDOW_SECONDS
+                return max(0, use.at_ns + WINDOW_NS - now_ns)
+        return WINDOW_NS
 
     def settle(self, use: _Use | None, tokens: int) -> None:
         """Charge an admitted request its real tokens instead of the estimate."""
@@ -115,7 +121,7 @@ class RateLimiter:
     def remaining(self, key: str, limits: Limits) -> Remaining:
         """What is left of ``limits`` on ``key`` this minute (never below zero)."""
         with self._lock:
-            uses = self._window(key, self.clock.now())
+            uses = self._window(key, self.clock.now_ns())
             rpm, tpm = limits.requests_per_minute, limits.tokens_per_minute
             return Remaining(
                 None if rpm is None else max(0, rpm - len(uses)),
