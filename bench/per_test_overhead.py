@@ -19,7 +19,7 @@ Each is measured three ways, interleaved run by run (and rotated, so no side alw
   app and mock through the Python API (and, like pytest-httpserver's ``httpserver`` fixture, an
   autouse fixture clearing the mock's log after each test; the loop clears it after each request
   too): pytest's own per-test cost;
-- ``harness``: pytest with the plugin, tests using its ``app_url`` (and ``services``) fixtures.
+- ``harness``: pytest with the plugin, tests using its ``harness_app_url`` fixture (and ``harness``).
 
 The test phase is timed inside the pytest process by a conftest hook wrapper around
 ``pytest_runtest_protocol``: from the start of test 1 to the end of test N. Test 0 (which starts
@@ -130,8 +130,9 @@ else:
 
     _plain = {}
 
+    # The plugin's fixture name, so that one test file serves both modes (the plugin is off here).
     @pytest.fixture(scope="session")
-    def app_url():
+    def harness_app_url():
         with Harness.from_pyproject(Path(__file__).with_name("pyproject.toml")) as plain:
             _plain["services"] = plain.services.values()
             if VARIANT == "mock":
@@ -152,8 +153,8 @@ def forget(service):
 """
 
 TEST = """
-def test_{index:04d}(app_url):
-    get(app_url, {path!r})
+def test_{index:04d}(harness_app_url):
+    get(harness_app_url, {path!r})
 """
 
 

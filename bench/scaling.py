@@ -159,11 +159,13 @@ def _primes(config: str, number: int, question: str, targets: list[tuple[str, st
 
 def harness_test(config: str, number: int, calls: tuple[str, ...]) -> str:
     question, expected = _expected(config, number, calls)
-    primes = _primes(config, number, question, [(f"services[{name!r}]", "/query", name) for name in calls])
-    checks = "".join(f"    assert len(services[{name!r}].requests) == 1\n" for name in calls)
+    primes = _primes(
+        config, number, question, [(f"harness_services[{name!r}]", "/query", name) for name in calls]
+    )
+    checks = "".join(f"    assert len(harness_services[{name!r}].requests) == 1\n" for name in calls)
     return (
-        f"def test_{config}_q{number:02d}(app_url, services):\n{primes}"
-        f"    status, body = ask(app_url, {question!r}, {calls!r})\n"
+        f"def test_{config}_q{number:02d}(harness_app_url, harness_services):\n{primes}"
+        f"    status, body = ask(harness_app_url, {question!r}, {calls!r})\n"
         f"    assert status == 200, body\n"
         f"    assert body == {expected!r}\n{checks}"
     )

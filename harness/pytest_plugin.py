@@ -23,7 +23,13 @@ from harness.mocks import JournalEntry, MockService
 from harness.orchestrator import Harness
 from harness.secrets import mask_env
 
-HARNESS_FIXTURES = frozenset({"harness", "app", "app_url", "services"})
+#: The public fixtures. Prefixed, like pytest-httpserver's ``httpserver``: short names such as ``app``
+#: belong to the ecosystem (pytest-flask's autouse fixtures take whatever fixture is called ``app``).
+HARNESS_FIXTURES = ("harness", "harness_app", "harness_app_url", "harness_services")
+#: The session fixture every public one is built on. A test uses harness when this fixture is in its
+#: closure *and* resolves to the definition below: a same-named fixture of a conftest or another
+#: plugin wins, and harness then stays out of that test's way.
+_SESSION_FIXTURE = "_harness_session"
 
 _config_key = pytest.StashKey[HarnessConfig | ConfigError]()
 _harness_key = pytest.StashKey[Harness]()
@@ -115,8 +121,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 
 
-def _uses_harness(fixturenames: list[str] | tuple[str, ...]) -> bool:
-    return not HARNESS_FIXTURES.isdisjoint(fixturenames)
+def _uses_harness(item: pytest.Item | pytest.Collector) -> bool:
+    """Whether ``item``'s fixture closure holds harness's own session fixture (decided by the
+    definition pytest resolved, never by a fixture's name)."""
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = getattr(info, "name2fixturedefs", {}).get(_SESSION_FIXTURE) if info else None
+    if not definitions:
+        return False
+    return getattr(definitions[-1].func, "__module__", None) == __name__
 
 
 def _profile_of(node: pytest.Item | pytest.Collector, config: pytest.Config) -> str:
@@ -142,7 +154,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return  # the mark is xdist's: unregistered without it (an error under --strict-markers)
     default = str(config.getoption("harness_profile") or DEFAULT_PROFILE)
     for item in items:
-        if not _uses_harness(getattr(item, "fixturenames", ())) or item.get_closest_marker("xdist_group"):
+        if not _uses_harness(item) or item.get_closest_marker("xdist_group"):
             continue
         profile = _profile_of(item, config)
         if profile != default:
@@ -186,7 +198,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     last: dict[str, str] = {}
     for item in session.items:
-        if _uses_harness(getattr(item, "fixturenames", ())):
+        if _uses_harness(item):
             last[_profile_of(item, session.config)] = item.nodeid
     session.config.stash[_last_use_key] = {nodeid: profile for profile, nodeid in last.items()}
 
@@ -208,8 +220,8 @@ def _attempt(action: Callable[[], object]) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    """The session's :class:`harness.Harness`: mock services started, apps started on demand."""
+def _harness_session(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    """The session's :class:`harness.Harness` behind every public fixture (see ``harness``)."""
     config = request.config
     loaded = config.stash.get(_config_key, None)
     if isinstance(loaded, ConfigError) or loaded is None:
@@ -239,14 +251,20 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
             pytest.fail(problem, pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def harness(_harness_session: Harness) -> Harness:
+    """The session's :class:`harness.Harness`: mock services started, apps started on demand."""
+    return _harness_session
+
+
 @pytest.fixture
-def app(request: pytest.FixtureRequest, harness: Harness) -> App:
+def harness_app(request: pytest.FixtureRequest, _harness_session: Harness) -> App:
     """The running app for this test's profile (``@pytest.mark.harness_profile``), started lazily."""
     profile = _profile_of(request.node, request.config)
     try:
-        return harness.app_for(profile)
+        return _harness_session.app_for(profile)
     except AppDiedError as error:
-        died = _died_in(request.config, harness, profile)
+        died = _died_in(request.config, _harness_session, profile)
         problem = f"harness: {error}" + (f'\n  it died during {died} (on_crash = "fail")' if died else "")
     except HarnessError as error:
         problem = f"harness: {error}"
@@ -259,15 +277,15 @@ def _died_in(config: pytest.Config, session_harness: Harness, profile: str) -> s
 
 
 @pytest.fixture
-def app_url(app: App) -> str:
+def harness_app_url(harness_app: App) -> str:
     """Base URL of the app for this test's profile, e.g. ``http://127.0.0.1:40123``."""
-    return app.url
+    return harness_app.url
 
 
 @pytest.fixture
-def services(harness: Harness) -> dict[str, MockService]:
+def harness_services(_harness_session: Harness) -> dict[str, MockService]:
     """Mock services by name; each is a pytest-httpserver ``HTTPServer``."""
-    return harness.services
+    return _harness_session.services
 
 
 @pytest.fixture(autouse=True)
@@ -277,10 +295,10 @@ def _harness_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
     Runs after every higher-scoped fixture (pytest sets those up first), so expectations they
     registered form the baseline; what the test itself adds is dropped afterwards.
     """
-    if not _uses_harness(request.fixturenames):
+    if not _uses_harness(request.node):
         yield
         return
-    session_harness: Harness = request.getfixturevalue("harness")
+    session_harness: Harness = request.getfixturevalue(_SESSION_FIXTURE)
     item = request.node
     _blame_earlier_deaths(request.config, session_harness)
     item.stash[_harness_key] = session_harness

@@ -16,21 +16,21 @@ from harness.simulators.content_safety import ContentSafetySimulator
 
 
 @pytest.fixture
-def openai_sim(services: dict[str, MockService]) -> AzureOpenAISimulator:
-    simulator = services["openai"].simulator
+def openai_sim(harness_services: dict[str, MockService]) -> AzureOpenAISimulator:
+    simulator = harness_services["openai"].simulator
     assert isinstance(simulator, AzureOpenAISimulator)
     return simulator
 
 
 @pytest.fixture
-def search_sim(services: dict[str, MockService]) -> AzureSearchSimulator:
-    simulator = services["search"].simulator
+def search_sim(harness_services: dict[str, MockService]) -> AzureSearchSimulator:
+    simulator = harness_services["search"].simulator
     assert isinstance(simulator, AzureSearchSimulator)
     return simulator
 
 
 @pytest.fixture
-def safety_sim(services: dict[str, MockService]) -> ContentSafetySimulator:
-    simulator = services["contentsafety"].simulator
+def safety_sim(harness_services: dict[str, MockService]) -> ContentSafetySimulator:
+    simulator = harness_services["contentsafety"].simulator
     assert isinstance(simulator, ContentSafetySimulator)
     return simulator

@@ -44,21 +44,21 @@ VECTOR = [0.25, -0.5, 0.125, 0.0625, -1.0, 0.75, 0.5, -0.25] * 2
 assert len(VECTOR) == EMBEDDING_DIMENSIONS
 
 
-def test_answer_cites_the_documents_search_found(app: App, services: Services) -> None:
-    response = requests.post(app.url_for("/api/conversation"), json=conversation(), timeout=10)
+def test_answer_cites_the_documents_search_found(harness_app: App, harness_services: Services) -> None:
+    response = requests.post(harness_app.url_for("/api/conversation"), json=conversation(), timeout=10)
 
     assert response.status_code == 200, response.text
     assert response.json() == {"answer": ANSWER, "citations": CITATIONS}
 
-    safety = single_request(services["contentsafety"], SAFETY_PATH)
+    safety = single_request(harness_services["contentsafety"], SAFETY_PATH)
     assert header(safety, "Ocp-Apim-Subscription-Key") == SAFETY_KEY
     assert json_body(safety)["text"] == QUESTION
 
-    embedding = single_request(services["openai"], EMBEDDINGS_PATH)
+    embedding = single_request(harness_services["openai"], EMBEDDINGS_PATH)
     assert header(embedding, "api-key") == OPENAI_KEY
     assert json_body(embedding)["input"] == QUESTION
 
-    search = single_request(services["search"], SEARCH_PATH)
+    search = single_request(harness_services["search"], SEARCH_PATH)
     assert header(search, "api-key") == SEARCH_KEY
     search_body = json_body(search)
     assert search_body["search"] == QUESTION
@@ -66,7 +66,7 @@ def test_answer_cites_the_documents_search_found(app: App, services: Services) -
     assert len(vector) == EMBEDDING_DIMENSIONS
     assert math.isclose(math.hypot(*vector), 1.0, rel_tol=1e-5)  # the simulator's vectors are unit length
 
-    chat = single_request(services["openai"], CHAT_PATH)
+    chat = single_request(harness_services["openai"], CHAT_PATH)
     assert header(chat, "api-key") == OPENAI_KEY
     chat_body = json_body(chat)
     assert chat_body["model"] == CHAT_DEPLOYMENT
@@ -82,10 +82,14 @@ def test_answer_cites_the_documents_search_found(app: App, services: Services) -
 
 
 def test_requests_match_what_a_user_would_assert(
-    app: App, services: Services, openai_sim: AzureOpenAISimulator
+    harness_app: App, harness_services: Services, openai_sim: AzureOpenAISimulator
 ) -> None:
     """The same checks written with pytest-httpserver's own matchers: exact bodies and call counts."""
-    openai, search, safety = services["openai"], services["search"], services["contentsafety"]
+    openai, search, safety = (
+        harness_services["openai"],
+        harness_services["search"],
+        harness_services["contentsafety"],
+    )
     openai_sim.set_embedding(QUESTION, VECTOR)  # so the exact vector search must receive is known
     earlier_turns = [
         {"role": "user", "content": "Hi, I travel to Lyon next week."},
@@ -94,7 +98,7 @@ def test_requests_match_what_a_user_would_assert(
     ]
     body = {"messages": [*earlier_turns, {"role": "user", "content": QUESTION}]}
 
-    response = requests.post(app.url_for("/api/conversation"), json=body, timeout=10)
+    response = requests.post(harness_app.url_for("/api/conversation"), json=body, timeout=10)
 
     assert response.status_code == 200, response.text
     safety.assert_request_made(
@@ -131,12 +135,12 @@ def test_requests_match_what_a_user_would_assert(
 
 
 def test_search_without_results_still_answers(
-    app: App, openai_sim: AzureOpenAISimulator, search_sim: AzureSearchSimulator
+    harness_app: App, openai_sim: AzureOpenAISimulator, search_sim: AzureSearchSimulator
 ) -> None:
     search_sim.prime_results([])
     openai_sim.answer_next("I don't know.")
 
-    response = requests.post(app.url_for("/api/conversation"), json=conversation(), timeout=10)
+    response = requests.post(harness_app.url_for("/api/conversation"), json=conversation(), timeout=10)
 
     assert response.status_code == 200, response.text
     assert response.json() == {"answer": "I don't know.", "citations": []}
@@ -144,8 +148,10 @@ def test_search_without_results_still_answers(
     assert system["content"].endswith("Sources:\n(no documents were found)")
 
 
-def test_streamed_answer(app: App, openai_sim: AzureOpenAISimulator) -> None:
-    response = requests.post(app.url_for("/api/conversation"), json=conversation(stream=True), timeout=10)
+def test_streamed_answer(harness_app: App, openai_sim: AzureOpenAISimulator) -> None:
+    response = requests.post(
+        harness_app.url_for("/api/conversation"), json=conversation(stream=True), timeout=10
+    )
 
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("text/event-stream")
@@ -166,12 +172,12 @@ def test_streamed_answer(app: App, openai_sim: AzureOpenAISimulator) -> None:
 
 
 def test_tool_call_the_app_never_offered_is_answered_empty(
-    app: App, openai_sim: AzureOpenAISimulator
+    harness_app: App, openai_sim: AzureOpenAISimulator
 ) -> None:
     """The app offers no tools; a model asking for one anyway must not crash it (it has no text)."""
     openai_sim.call_tool_next("lookup_policy", {"topic": "meals"})
 
-    response = requests.post(app.url_for("/api/conversation"), json=conversation(), timeout=10)
+    response = requests.post(harness_app.url_for("/api/conversation"), json=conversation(), timeout=10)
 
     assert response.status_code == 200, response.text
     assert response.json() == {"answer": "", "citations": CITATIONS}
@@ -184,20 +190,20 @@ def test_tool_call_the_app_never_offered_is_answered_empty(
 
 
 def test_app_log_has_a_line_per_request_and_per_downstream_call(
-    app: App, services: Services, safety_sim: ContentSafetySimulator
+    harness_app: App, harness_services: Services, safety_sim: ContentSafetySimulator
 ) -> None:
     safety_sim.prime_severities(Hate=6)
-    log_size_before = app.log_path.stat().st_size
+    log_size_before = harness_app.log_path.stat().st_size
 
     response = requests.post(
-        app.url_for("/api/conversation?trace=log-check-7f3a"), json=conversation(), timeout=10
+        harness_app.url_for("/api/conversation?trace=log-check-7f3a"), json=conversation(), timeout=10
     )
 
     assert response.status_code == 400, response.text
-    with app.log_path.open("rb") as log:
+    with harness_app.log_path.open("rb") as log:
         log.seek(log_size_before)
         lines = log.read().decode("utf-8").splitlines()
-    safety_url = f"{services['contentsafety'].url}{SAFETY_PATH}?api-version=2024-09-01"
+    safety_url = f"{harness_services['contentsafety'].url}{SAFETY_PATH}?api-version=2024-09-01"
     assert safety_url.startswith("https://")  # the simulators are served over TLS
     assert any(f"downstream contentsafety POST {safety_url} -> 200" in line for line in lines), lines
     request_lines = [line for line in lines if "POST /api/conversation?trace=log-check-7f3a -> 400" in line]

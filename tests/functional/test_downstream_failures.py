@@ -102,11 +102,11 @@ FAILURES = {
 
 @pytest.mark.parametrize("failure", FAILURES.values(), ids=FAILURES.keys())
 def test_downstream_error_status_is_a_502_naming_the_service(
-    app: App, services: Services, failure: Failure
+    harness_app: App, harness_services: Services, failure: Failure
 ) -> None:
-    failure.prime(services)
+    failure.prime(harness_services)
 
-    response = post_conversation(app)
+    response = post_conversation(harness_app)
 
     assert response.status_code == 502, response.text
     error = response.json()["error"]
@@ -114,16 +114,18 @@ def test_downstream_error_status_is_a_502_naming_the_service(
     assert error["service"] == failure.service
     assert error["status"] == failure.status
     assert failure.message in error["message"]
-    single_request(services[failure.service], failure.path)  # called once: no retry
+    single_request(harness_services[failure.service], failure.path)  # called once: no retry
     for service, path in failure.never_called:
-        assert requests_to(services[service], path) == [], f"{service} {path} called after the failure"
+        assert requests_to(harness_services[service], path) == [], (
+            f"{service} {path} called after the failure"
+        )
 
 
-def test_chat_throttled_is_a_503_without_retry(app: App, openai_sim: AzureOpenAISimulator) -> None:
+def test_chat_throttled_is_a_503_without_retry(harness_app: App, openai_sim: AzureOpenAISimulator) -> None:
     openai_sim.throttle_next(retry_after=6, operation="chat")
 
     started = time.monotonic()
-    response = post_conversation(app)
+    response = post_conversation(harness_app)
     elapsed = time.monotonic() - started
 
     assert response.status_code == 503, response.text
@@ -141,15 +143,15 @@ def test_chat_throttled_is_a_503_without_retry(app: App, openai_sim: AzureOpenAI
 
 
 def test_rate_limit_of_the_deployment_throttles_until_the_minute_has_passed(
-    app: App, openai_sim: AzureOpenAISimulator
+    harness_app: App, openai_sim: AzureOpenAISimulator
 ) -> None:
     """The simulator's own limiter, on its clock: no sleeping for a minute, the test advances it."""
     openai_sim.set_rate_limits(requests_per_minute=1, deployment=CHAT_DEPLOYMENT)
 
-    first = post_conversation(app)
-    second = post_conversation(app)
+    first = post_conversation(harness_app)
+    second = post_conversation(harness_app)
     openai_sim.clock.advance(60)
-    third = post_conversation(app)
+    third = post_conversation(harness_app)
 
     assert first.status_code == 200, first.text
     assert second.status_code == 503, second.text
@@ -166,13 +168,13 @@ def test_rate_limit_of_the_deployment_throttles_until_the_minute_has_passed(
 
 
 def test_chat_slower_than_the_timeout_is_a_504(
-    app: App, services: Services, openai_sim: AzureOpenAISimulator
+    harness_app: App, harness_services: Services, openai_sim: AzureOpenAISimulator
 ) -> None:
     # Never answers; harness releases the connection when the test ends.
     openai_sim.fault_next(faults.hang(), operation="chat")
 
     started = time.monotonic()
-    response = post_conversation(app)
+    response = post_conversation(harness_app)
     elapsed = time.monotonic() - started
 
     assert response.status_code == 504, response.text
@@ -182,14 +184,14 @@ def test_chat_slower_than_the_timeout_is_a_504(
         "message": "Azure OpenAI did not answer within DOWNSTREAM_TIMEOUT",
     }
     assert DOWNSTREAM_TIMEOUT - 0.1 <= elapsed < DOWNSTREAM_TIMEOUT + 1.5
-    single_request(services["openai"], CHAT_PATH)  # no retry after the timeout
+    single_request(harness_services["openai"], CHAT_PATH)  # no retry after the timeout
 
 
-def test_content_filter_of_the_model_is_a_502(app: App, openai_sim: AzureOpenAISimulator) -> None:
+def test_content_filter_of_the_model_is_a_502(harness_app: App, openai_sim: AzureOpenAISimulator) -> None:
     """Azure OpenAI's own filter refusing the prompt (400 content_filter) is the model failing."""
     openai_sim.filter_next({"violence": "high"})
 
-    response = post_conversation(app)
+    response = post_conversation(harness_app)
 
     assert response.status_code == 502, response.text
     error = response.json()["error"]
@@ -200,48 +202,52 @@ def test_content_filter_of_the_model_is_a_502(app: App, openai_sim: AzureOpenAIS
 
 @pytest.mark.parametrize(("category", "severity"), [("Violence", 4), ("SelfHarm", 6)])
 def test_flagged_question_is_refused_before_search_and_model(
-    app: App, services: Services, safety_sim: ContentSafetySimulator, category: str, severity: int
+    harness_app: App,
+    harness_services: Services,
+    safety_sim: ContentSafetySimulator,
+    category: str,
+    severity: int,
 ) -> None:
     safety_sim.prime_severities({category: severity})
 
-    response = post_conversation(app)
+    response = post_conversation(harness_app)
 
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "content_filtered"
     assert error["category"] == category
     assert f"{category} severity {severity}" in error["message"]
-    single_request(services["contentsafety"], SAFETY_PATH)
-    assert services["search"].requests == []
-    assert services["openai"].requests == []
+    single_request(harness_services["contentsafety"], SAFETY_PATH)
+    assert harness_services["search"].requests == []
+    assert harness_services["openai"].requests == []
 
 
 def test_severity_below_the_threshold_passes(
-    app: App, services: Services, safety_sim: ContentSafetySimulator
+    harness_app: App, harness_services: Services, safety_sim: ContentSafetySimulator
 ) -> None:
     safety_sim.prime_severities(Hate=2, Violence=3)  # reported as 2 and 2 (FourSeverityLevels)
 
-    response = post_conversation(app)
+    response = post_conversation(harness_app)
 
     assert response.status_code == 200, response.text
     assert response.json()["answer"] == ANSWER
-    single_request(services["openai"], CHAT_PATH)
+    single_request(harness_services["openai"], CHAT_PATH)
 
 
 def test_content_safety_rule_refuses_only_the_questions_it_matches(
-    app: App, services: Services, safety_sim: ContentSafetySimulator
+    harness_app: App, harness_services: Services, safety_sim: ContentSafetySimulator
 ) -> None:
     safety_sim.add_rule("weapon", Violence=6)
 
-    refused = post_conversation(app, conversation("Can I expense a weapon for my hunting trip?"))
-    answered = post_conversation(app)
+    refused = post_conversation(harness_app, conversation("Can I expense a weapon for my hunting trip?"))
+    answered = post_conversation(harness_app)
 
     assert refused.status_code == 400, refused.text
     assert refused.json()["error"]["category"] == "Violence"
     assert answered.status_code == 200, answered.text
     assert answered.json()["answer"] == ANSWER
-    assert len(requests_to(services["contentsafety"], SAFETY_PATH)) == 2
-    single_request(services["openai"], CHAT_PATH)  # only the harmless question reached the model
+    assert len(requests_to(harness_services["contentsafety"], SAFETY_PATH)) == 2
+    single_request(harness_services["openai"], CHAT_PATH)  # only the harmless question reached the model
 
 
 BAD_REQUESTS = {
@@ -261,21 +267,21 @@ BAD_REQUESTS = {
 
 @pytest.mark.parametrize(("body", "message"), BAD_REQUESTS.values(), ids=BAD_REQUESTS.keys())
 def test_bad_request_is_a_400_without_any_downstream_call(
-    app: App, services: Services, body: Any, message: str
+    harness_app: App, harness_services: Services, body: Any, message: str
 ) -> None:
     if isinstance(body, str):
         response = requests.post(
-            app.url_for("/api/conversation"),
+            harness_app.url_for("/api/conversation"),
             data=body,
             headers={"Content-Type": "application/json"},
             timeout=10,
         )
     else:
-        response = post_conversation(app, body)
+        response = post_conversation(harness_app, body)
 
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "bad_request"
     assert error["message"].startswith(message)
-    for name, service in services.items():
+    for name, service in harness_services.items():
         assert service.requests == [], f"{name} was called for a bad request"

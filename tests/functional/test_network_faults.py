@@ -107,11 +107,15 @@ BROKEN_CHAT = {
 
 @pytest.mark.parametrize(("fault", "explanation"), BROKEN_CHAT.values(), ids=BROKEN_CHAT.keys())
 def test_broken_chat_connection_is_a_502_naming_openai(
-    app: App, services: Services, openai_sim: AzureOpenAISimulator, fault: faults.Fault, explanation: str
+    harness_app: App,
+    harness_services: Services,
+    openai_sim: AzureOpenAISimulator,
+    fault: faults.Fault,
+    explanation: str,
 ) -> None:
     openai_sim.fault_next(fault, operation="chat")
 
-    response, elapsed = post_conversation(app)
+    response, elapsed = post_conversation(harness_app)
 
     error = json_error(response, 502)
     assert error["code"] == "downstream_error"
@@ -119,34 +123,34 @@ def test_broken_chat_connection_is_a_502_naming_openai(
     assert error["status"] is None  # no complete HTTP answer to report
     assert error["message"].startswith(explanation)  # reached, but broken: never "cannot reach"
     assert elapsed < DOWNSTREAM_TIMEOUT  # a broken connection is reported at once, not after a timeout
-    chat = single_request(services["openai"], CHAT_PATH)  # AZURE_OPENAI_MAX_RETRIES=0: no retry
+    chat = single_request(harness_services["openai"], CHAT_PATH)  # AZURE_OPENAI_MAX_RETRIES=0: no retry
     assert chat.fault == fault.description
 
 
 def test_search_reset_is_a_502_naming_search_and_the_model_is_not_asked(
-    app: App, services: Services, search_sim: AzureSearchSimulator
+    harness_app: App, harness_services: Services, search_sim: AzureSearchSimulator
 ) -> None:
     search_sim.prime_fault(faults.reset(), operation="search")
 
-    response, _ = post_conversation(app)
+    response, _ = post_conversation(harness_app)
 
     error = json_error(response, 502)
     assert error["code"] == "downstream_error"
     assert error["service"] == "search"
     assert error["status"] is None
-    single_request(services["search"], SEARCH_PATH)
-    assert requests_to(services["openai"], CHAT_PATH) == []
+    single_request(harness_services["search"], SEARCH_PATH)
+    assert requests_to(harness_services["openai"], CHAT_PATH) == []
 
 
 # -- hangs: 504 once DOWNSTREAM_TIMEOUT has passed, not before ---------------------------------------------
 
 
 def test_content_safety_hang_is_a_504_naming_contentsafety(
-    app: App, services: Services, safety_sim: ContentSafetySimulator
+    harness_app: App, harness_services: Services, safety_sim: ContentSafetySimulator
 ) -> None:
     safety_sim.prime_fault(faults.hang())
 
-    response, elapsed = post_conversation(app)
+    response, elapsed = post_conversation(harness_app)
 
     error = json_error(response, 504)
     assert error == {
@@ -155,18 +159,18 @@ def test_content_safety_hang_is_a_504_naming_contentsafety(
         "message": "contentsafety did not answer within DOWNSTREAM_TIMEOUT",
     }
     assert TIMEOUT_FLOOR <= elapsed < TIMEOUT_CEILING
-    single_request(services["contentsafety"], SAFETY_PATH)
-    assert services["search"].requests == []
-    assert services["openai"].requests == []
+    single_request(harness_services["contentsafety"], SAFETY_PATH)
+    assert harness_services["search"].requests == []
+    assert harness_services["openai"].requests == []
 
 
 def test_streamed_chat_that_never_answers_is_a_json_504(
-    app: App, services: Services, openai_sim: AzureOpenAISimulator
+    harness_app: App, harness_services: Services, openai_sim: AzureOpenAISimulator
 ) -> None:
     """No status line yet when the timeout fires, so the client gets a JSON error, not a broken stream."""
     openai_sim.fault_next(faults.hang(), operation="chat")
 
-    response, elapsed = post_conversation(app, stream=True)
+    response, elapsed = post_conversation(harness_app, stream=True)
 
     error = json_error(response, 504)
     assert error == {
@@ -175,36 +179,36 @@ def test_streamed_chat_that_never_answers_is_a_json_504(
         "message": "Azure OpenAI did not answer within DOWNSTREAM_TIMEOUT",
     }
     assert TIMEOUT_FLOOR <= elapsed < TIMEOUT_CEILING
-    single_request(services["openai"], CHAT_PATH)
+    single_request(harness_services["openai"], CHAT_PATH)
 
 
 # -- streams that break midway: the deltas that got through, then one clean error event --------------------
 
 
 def test_stream_reset_midway_ends_with_an_error_event(
-    app: App, services: Services, openai_sim: AzureOpenAISimulator
+    harness_app: App, harness_services: Services, openai_sim: AzureOpenAISimulator
 ) -> None:
     break_stream(openai_sim, RESET_AFTER_DELIVERY)
 
-    response, elapsed = post_conversation(app, stream=True)
+    response, elapsed = post_conversation(harness_app, stream=True)
 
     error = assert_stream_ends_with_error(response, "downstream_error")
     assert error["status"] is None
     assert elapsed < DOWNSTREAM_TIMEOUT  # the response completes at the reset, it does not wait for a timeout
-    single_request(services["openai"], CHAT_PATH)
+    single_request(harness_services["openai"], CHAT_PATH)
 
 
 def test_stream_stalled_midway_ends_with_a_timeout_event(
-    app: App, services: Services, openai_sim: AzureOpenAISimulator
+    harness_app: App, harness_services: Services, openai_sim: AzureOpenAISimulator
 ) -> None:
     break_stream(openai_sim, faults.STALL)
 
-    response, elapsed = post_conversation(app, stream=True)
+    response, elapsed = post_conversation(harness_app, stream=True)
 
     error = assert_stream_ends_with_error(response, "downstream_timeout")
     assert error["message"] == "Azure OpenAI did not answer within DOWNSTREAM_TIMEOUT"
     assert TIMEOUT_FLOOR <= elapsed < TIMEOUT_CEILING
-    single_request(services["openai"], CHAT_PATH)
+    single_request(harness_services["openai"], CHAT_PATH)
 
 
 # -- throttling with the SDK's retries on (AZURE_OPENAI_MAX_RETRIES=2) --------------------------------------
@@ -215,29 +219,29 @@ RETRY_AFTER = 0.05
 @pytest.mark.harness_profile("retrying")
 class TestRetrying:
     def test_throttled_twice_then_answered(
-        self, app: App, services: Services, openai_sim: AzureOpenAISimulator
+        self, harness_app: App, harness_services: Services, openai_sim: AzureOpenAISimulator
     ) -> None:
         openai_sim.throttle_next(2, retry_after=RETRY_AFTER, operation="chat")
 
-        response, _ = post_conversation(app)
+        response, _ = post_conversation(harness_app)
 
         assert response.status_code == 200, response.text
         assert response.json() == {"answer": ANSWER, "citations": CITATIONS}
-        calls = requests_to(services["openai"], CHAT_PATH)
+        calls = requests_to(harness_services["openai"], CHAT_PATH)
         assert [call.status for call in calls] == [429, 429, 200]
         # Each retry waited at least the retry-after-ms the 429 asked for.
         gaps = [later.started - earlier.started for earlier, later in itertools.pairwise(calls)]
         assert all(gap >= RETRY_AFTER - 0.001 for gap in gaps), gaps
 
     def test_throttled_on_every_attempt_is_a_503_after_three_calls(
-        self, app: App, services: Services, openai_sim: AzureOpenAISimulator
+        self, harness_app: App, harness_services: Services, openai_sim: AzureOpenAISimulator
     ) -> None:
         openai_sim.throttle_next(10, retry_after=RETRY_AFTER, operation="chat")
 
-        response, _ = post_conversation(app)
+        response, _ = post_conversation(harness_app)
 
         error = json_error(response, 503)
         assert error["code"] == "downstream_throttled"
         assert error["service"] == "openai"
-        calls = requests_to(services["openai"], CHAT_PATH)
+        calls = requests_to(harness_services["openai"], CHAT_PATH)
         assert [call.status for call in calls] == [429, 429, 429]  # the first attempt and 2 retries

@@ -16,19 +16,21 @@ GENERAL_ANSWER = "Per diem rates differ per company; I have no policy documents 
 
 
 def test_answers_without_citations_and_never_searches(
-    app: App, services: dict[str, MockService], openai_sim: AzureOpenAISimulator
+    harness_app: App, harness_services: dict[str, MockService], openai_sim: AzureOpenAISimulator
 ) -> None:
-    assert app.env.get("AZURE_SEARCH_SERVICE", "") == ""  # the profile really removed it
+    assert harness_app.env.get("AZURE_SEARCH_SERVICE", "") == ""  # the profile really removed it
     openai_sim.answer_next(GENERAL_ANSWER)
 
-    response = requests.post(app.url_for("/api/conversation"), json=conversation(), timeout=10)
+    response = requests.post(harness_app.url_for("/api/conversation"), json=conversation(), timeout=10)
 
     assert response.status_code == 200, response.text
     assert response.json() == {"answer": GENERAL_ANSWER, "citations": []}
-    assert services["search"].requests == []
-    assert [entry.path for entry in services["openai"].requests] == [CHAT_PATH]  # no embeddings either
+    assert harness_services["search"].requests == []
+    assert [entry.path for entry in harness_services["openai"].requests] == [
+        CHAT_PATH
+    ]  # no embeddings either
     assert [call.operation for call in openai_sim.calls] == ["chat"]
-    single_request(services["contentsafety"], SAFETY_PATH)  # safety still runs without data
+    single_request(harness_services["contentsafety"], SAFETY_PATH)  # safety still runs without data
 
     system, user = openai_sim.last_call.messages
     assert "There are no sources" in system["content"]

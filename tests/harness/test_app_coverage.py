@@ -61,12 +61,12 @@ def get(url):
         connection.close()
 
 
-def test_covered_route(app):
-    assert get(app.url_for("/covered")) == (200, "covered")
+def test_covered_route(harness_app):
+    assert get(harness_app.url_for("/covered")) == (200, "covered")
 
 
-def test_health(app):
-    assert get(app.url_for("/health")) == (200, "ok")
+def test_health(harness_app):
+    assert get(harness_app.url_for("/health")) == (200, "ok")
 """
 
 #: Variables that would make the inner run inherit this run's own coverage or pytest/harness state.

@@ -103,7 +103,7 @@ def test_unknown_key_stops_pytest_with_one_clear_line(tmp_path):
         command = ["python", "-m", "http.server"]
         startup_timout = 5
         """,
-        {"test_x.py": "def test_x(app):\n    pass\n"},
+        {"test_x.py": "def test_x(harness_app):\n    pass\n"},
     )
 
     result = run_pytest(project, timeout=60)

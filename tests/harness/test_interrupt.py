@@ -15,8 +15,8 @@ from .support import tiny_app_command, wait_until_gone, write_project
 BLOCKING_TEST = """
 import os, pathlib, time
 
-def test_waits_forever(app):
-    pathlib.Path(os.environ["PID_FILE"]).write_text(str(app.pid))
+def test_waits_forever(harness_app):
+    pathlib.Path(os.environ["PID_FILE"]).write_text(str(harness_app.pid))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # the runner is interrupted long before this ends
         time.sleep(0.05)

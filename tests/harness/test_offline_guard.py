@@ -12,11 +12,11 @@ from .support import run_pytest
 CALLS_OUT = """
 import urllib.request
 
-def test_calls_the_real_cloud(app):
-    urllib.request.urlopen(app.url_for("/call")).read()
+def test_calls_the_real_cloud(harness_app):
+    urllib.request.urlopen(harness_app.url_for("/call")).read()
 
-def test_stays_home(app):
-    urllib.request.urlopen(app.url_for("/health")).read()
+def test_stays_home(harness_app):
+    urllib.request.urlopen(harness_app.url_for("/health")).read()
 """
 
 

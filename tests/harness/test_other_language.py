@@ -58,11 +58,11 @@ def get(app_url, path):
         connection.close()
 
 
-def test_proxy_returns_the_primed_body(app_url, services):
-    services["up"].expect_request("/x", method="GET").respond_with_data("primed body")
+def test_proxy_returns_the_primed_body(harness_app_url, harness_services):
+    harness_services["up"].expect_request("/x", method="GET").respond_with_data("primed body")
 
-    assert get(app_url, "/proxy") == (200, "primed body")
-    assert [entry.path for entry in services["up"].requests] == ["/x"]
+    assert get(harness_app_url, "/proxy") == (200, "primed body")
+    assert [entry.path for entry in harness_services["up"].requests] == ["/x"]
 """
 
 

@@ -34,13 +34,13 @@ def get(url):
 
 
 @pytest.fixture
-def seen(request, app):
-    status, who = get(app.url_for("/env?name=WHO"))
+def seen(request, harness_app):
+    status, who = get(harness_app.url_for("/env?name=WHO"))
     assert status == 200
-    assert who == app.profile  # the app really runs with that profile's env
+    assert who == harness_app.profile  # the app really runs with that profile's env
     with RECORD.open("a") as record:
-        record.write(f"{request.node.nodeid} {app.profile} {app.pid}\\n")
-    return app
+        record.write(f"{request.node.nodeid} {harness_app.profile} {harness_app.pid}\\n")
+    return harness_app
 """
 
 
@@ -87,8 +87,8 @@ def profiles_project(tmp_path):
                 @pytest.mark.harness_profile("p1")
                 def test_marked(seen): pass
 
-                def test_three(seen, app_url):
-                    assert app_url == seen.url
+                def test_three(seen, harness_app_url):
+                    assert harness_app_url == seen.url
             """,
             "test_class.py": """
                 import pytest
@@ -172,37 +172,37 @@ MOCKS_TESTS = """
 from conftest import get
 
 
-def test_session_and_own_expectations(primed, services):
-    services["loose"].expect_request("/added").respond_with_data("added by this test")
-    assert get(services["loose"].url_for("/added")) == (200, "added by this test")
-    assert get(services["loose"].url_for("/base")) == (200, "from the session")
+def test_session_and_own_expectations(primed, harness_services):
+    harness_services["loose"].expect_request("/added").respond_with_data("added by this test")
+    assert get(harness_services["loose"].url_for("/added")) == (200, "added by this test")
+    assert get(harness_services["loose"].url_for("/base")) == (200, "from the session")
 
 
-def test_own_expectations_are_gone_session_ones_stay(primed, services):
-    assert get(services["loose"].url_for("/base")) == (200, "from the session")
-    status, _ = get(services["loose"].url_for("/added"))
+def test_own_expectations_are_gone_session_ones_stay(primed, harness_services):
+    assert get(harness_services["loose"].url_for("/base")) == (200, "from the session")
+    status, _ = get(harness_services["loose"].url_for("/added"))
     assert status == 500  # unmatched; "loose" is not strict, so this test still passes
 
 
-def test_app_reaches_the_mock(app, services):
-    services["up"].expect_request("/thing").respond_with_data("primed")
-    assert get(app.url_for("/call")) == (200, "primed")
+def test_app_reaches_the_mock(harness_app, harness_services):
+    harness_services["up"].expect_request("/thing").respond_with_data("primed")
+    assert get(harness_app.url_for("/call")) == (200, "primed")
 
 
-def test_unmatched_request(app, services):
-    status, _ = get(app.url_for("/call"))
+def test_unmatched_request(harness_app, harness_services):
+    status, _ = get(harness_app.url_for("/call"))
     assert status == 502  # the test itself is happy; strict mode is not
 
 
-def test_after_the_unmatched_one(app, services):
-    assert services["up"].requests == []
-    get(app.url_for("/env?name=EARLIER_TEST_MARK"))
+def test_after_the_unmatched_one(harness_app, harness_services):
+    assert harness_services["up"].requests == []
+    get(harness_app.url_for("/env?name=EARLIER_TEST_MARK"))
 
 
-def test_failing(app, services):
-    services["up"].expect_request("/thing").respond_with_data("seen in the report")
-    get(app.url_for("/call"))
-    get(app.url_for("/env?name=THIS_TEST_MARK"))
+def test_failing(harness_app, harness_services):
+    harness_services["up"].expect_request("/thing").respond_with_data("seen in the report")
+    get(harness_app.url_for("/call"))
+    get(harness_app.url_for("/env?name=THIS_TEST_MARK"))
     assert False, "deliberate failure"
 """
 

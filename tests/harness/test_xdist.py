@@ -20,19 +20,19 @@ GROUP = "xdist_group"
 
 
 @pytest.fixture
-def recorded(request, harness, app):
-    assert app.env_file.is_file()  # written before the app started, present while it runs
+def recorded(request, harness, harness_app):
+    assert harness_app.env_file.is_file()  # written before the app started, present while it runs
     RECORDS.mkdir(exist_ok=True)
     record = {
         "worker": os.environ["PYTEST_XDIST_WORKER"],
-        "pid": app.pid,
-        "port": app.port,
-        "env_file": app.env_file.name,
+        "pid": harness_app.pid,
+        "port": harness_app.port,
+        "env_file": harness_app.env_file.name,
         "groups": [m.args[0] if m.args else m.kwargs["name"] for m in request.node.iter_markers(GROUP)],
     }
     name = request.node.nodeid.replace("/", "_").replace(":", "_")
     (RECORDS / f"{name}.json").write_text(json.dumps(record))
-    return app
+    return harness_app
 """
 
 TESTS = "\n".join(f"def test_{n}(recorded):\n    assert recorded.is_alive()\n\n" for n in range(3))
@@ -128,7 +128,7 @@ def test_without_xdist_no_group_mark_is_added(tmp_path):
         extra='[tool.harness.profiles.other]\nenv = { WHO = "other" }\n',
         files={
             "test_other.py": GROUPED_TESTS.format(
-                tests="def test_unmarked(request, app):\n"
+                tests="def test_unmarked(request, harness_app):\n"
                 "    assert request.node.get_closest_marker('xdist_group') is None\n"
             )
         },

@@ -1,0 +1,310 @@
+"""harness installed in someone else's project: it never breaks their suite, and other plugins never
+break harness.
+
+The matrix: pytest-flask installed or not, with or without a ``[tool.harness]`` table, a Flask
+``app`` (pytest-flask's convention) or plain ``app`` / ``services`` / ``app_url`` fixtures in a
+conftest, and harness tests beside them. Each project's own tests must have exactly the outcomes
+they have without harness (``-p no:harness``), harness must start nothing and write nothing for
+them, and add no report section to their failures.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from .api_support import project_processes, tiny_project
+from .support import run_pytest, write_project
+
+#: A conftest like a real project's: its own fixtures under the names other tools use.
+OWN_FIXTURES_CONFTEST = """
+import pytest
+
+
+@pytest.fixture
+def app():
+    return {"kind": "the project's own app"}
+
+
+@pytest.fixture
+def app_url():
+    return "http://project.invalid"
+
+
+@pytest.fixture
+def services():
+    return ["db", "cache"]
+"""
+
+OWN_FIXTURES_TESTS = """
+def test_own_app(app):
+    assert app == {"kind": "the project's own app"}
+
+
+def test_own_url(app_url):
+    assert app_url == "http://project.invalid"
+
+
+def test_own_services(services):
+    assert services == ["db", "cache"]
+
+
+def test_own_failure(app, services):
+    assert services == [], "the project's own failing test"
+"""
+
+#: pytest-flask's convention: an ``app`` fixture returning a Flask app; ``client`` comes from pytest-flask.
+FLASK_CONFTEST = """
+import flask
+import pytest
+
+
+@pytest.fixture
+def app():
+    app = flask.Flask("project")
+
+    @app.route("/ping")
+    def ping():
+        return {"pong": True}
+
+    return app
+"""
+
+FLASK_TESTS = """
+import flask
+
+
+def test_client(client):
+    assert client.get("/ping").json == {"pong": True}
+
+
+def test_request_context_is_pushed(app):
+    assert flask.current_app.name == "project"  # pytest-flask's autouse fixture pushed it
+
+
+def test_flask_failure(client):
+    assert client.get("/ping").status_code == 500, "the project's own failing test"
+"""
+
+HARNESS_TESTS = """
+import urllib.request
+
+
+def test_harness_app(harness_app_url, harness_app):
+    with urllib.request.urlopen(f"{harness_app_url}/health", timeout=10) as response:
+        assert response.read() == b"ok"
+    assert harness_app.url == harness_app_url
+
+
+def test_harness_services(harness_services, harness_app_url):
+    harness_services["up"].expect_request("/thing").respond_with_data("primed")
+    with urllib.request.urlopen(f"{harness_app_url}/call", timeout=10) as response:
+        assert response.read() == b"primed"
+
+
+def test_harness_failure(harness_app_url):
+    assert harness_app_url == "", "a failing harness test"
+"""
+
+UPSTREAM = '[tool.harness.services.up]\nenv = { UPSTREAM = "{url}" }\n'
+
+
+def outcomes(output: str) -> dict[str, str]:
+    """``{test name: PASSED/FAILED/ERROR}`` from ``pytest -rA`` output (the short summary)."""
+    return {
+        name: outcome
+        for outcome, name in re.findall(r"^(PASSED|FAILED|ERROR) \S+::(\w+)", output, re.MULTILINE)
+    }
+
+
+def run(project: Path, *args: str) -> tuple[dict[str, str], str]:
+    started = time.time()
+    result = run_pytest(project, "-rA", *args, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode in (0, 1), output  # tests ran (no usage or internal error)
+    assert not project_processes(project, started), output
+    return outcomes(output), output
+
+
+def project(tmp_path: Path, conftest: str, tests: str, *, table: bool) -> Path:
+    files = {"conftest.py": conftest, "test_project.py": tests}
+    if table:
+        tiny_project(tmp_path, extra=UPSTREAM, files={**files, "test_with_harness.py": HARNESS_TESTS})
+    else:
+        write_project(tmp_path, '[project]\nname = "theirs"\nversion = "1"\n', files)
+    return tmp_path
+
+
+def report_sections(output: str) -> list[str]:
+    return re.findall(r"-+ harness: [^\n]*", output)
+
+
+def section_of(output: str, test: str) -> str:
+    """The failure block of ``test`` in pytest's output (from its ``___ test ___`` header on)."""
+    start = output.index(f"_ {test} _")
+    following = re.search(r"\n_{3,} \w", output[start + 1 :])
+    summary = output.find("short test summary", start)
+    ends = [end for end in (summary, start + 1 + following.start() if following else -1) if end != -1]
+    return output[start : min(ends)]
+
+
+OWN = {
+    "test_own_app": "PASSED",
+    "test_own_url": "PASSED",
+    "test_own_services": "PASSED",
+    "test_own_failure": "FAILED",
+}
+FLASK = {"test_client": "PASSED", "test_request_context_is_pushed": "PASSED", "test_flask_failure": "FAILED"}
+HARNESS = {"test_harness_app": "PASSED", "test_harness_services": "PASSED", "test_harness_failure": "FAILED"}
+
+
+@pytest.mark.parametrize("flask_plugin", ["with pytest-flask", "without pytest-flask"])
+def test_a_project_without_a_table_keeps_its_outcomes_and_gets_nothing_from_harness(
+    tmp_path: Path, flask_plugin: str
+) -> None:
+    plugin = [] if flask_plugin == "with pytest-flask" else ["-p", "no:flask"]
+    project(tmp_path, OWN_FIXTURES_CONFTEST, OWN_FIXTURES_TESTS, table=False)
+
+    without_harness, _ = run(tmp_path, "-p", "no:harness", *plugin)
+    with_harness, output = run(tmp_path, *plugin)
+
+    # pytest-flask's autouse fixtures fail on any `app` that is not a Flask app (without harness
+    # too): what counts is that harness changes no outcome.
+    assert with_harness == without_harness
+    if not plugin:
+        assert without_harness["test_own_app"] == "ERROR"
+    else:
+        assert without_harness == OWN
+    assert "no [tool.harness] table" not in output
+    assert report_sections(output) == []
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "conftest.py",
+        "pyproject.toml",
+        "test_project.py",
+    ]
+
+
+@pytest.mark.parametrize("table", [True, False], ids=["with a table", "without a table"])
+def test_pytest_flask_and_its_app_fixture_work_beside_harness(tmp_path: Path, table: bool) -> None:
+    project(tmp_path, FLASK_CONFTEST, FLASK_TESTS, table=table)
+
+    without_harness, _ = run(tmp_path, "-p", "no:harness", "test_project.py")
+    with_harness, output = run(tmp_path)
+
+    assert without_harness == FLASK
+    assert with_harness == (FLASK | HARNESS if table else FLASK)
+    assert "harness:" not in section_of(output, "test_flask_failure")
+    if table:
+        # harness's own failing test carries its report; pytest-flask's autouse fixtures left it alone
+        assert "harness: app log during this test" in section_of(output, "test_harness_failure")
+        assert "response_class" not in output
+
+
+def test_own_app_services_and_app_url_fixtures_win_beside_harness_tests(tmp_path: Path) -> None:
+    project(tmp_path, OWN_FIXTURES_CONFTEST, OWN_FIXTURES_TESTS, table=True)
+
+    without_harness, _ = run(tmp_path, "-p", "no:harness", "-p", "no:flask", "test_project.py")
+    with_harness, output = run(tmp_path, "-p", "no:flask")
+
+    assert without_harness == OWN
+    assert with_harness == OWN | HARNESS
+    own_failure = section_of(output, "test_own_failure")
+    assert "harness:" not in own_failure  # no strict check, no app log, no requests section
+    assert "harness: requests received by service 'up'" in section_of(output, "test_harness_failure")
+
+
+def test_harness_fixtures_work_when_the_project_overrides_the_public_harness_fixture(tmp_path: Path) -> None:
+    """harness's own fixtures hang on a private session fixture, so a project's ``harness`` fixture
+    does not break ``harness_app`` or ``harness_services``."""
+    conftest = """
+    import pytest
+
+
+    @pytest.fixture(scope="session")
+    def harness():
+        return "the project's own harness"
+    """
+    tiny_project(tmp_path, extra=UPSTREAM, files={"conftest.py": conftest, "test_h.py": HARNESS_TESTS})
+
+    results, _ = run(tmp_path, "-p", "no:flask")
+
+    assert results == HARNESS
+
+
+#: A conftest's ``harness_services`` (or ``harness``) is the project's: pytest's rules say the
+#: closest definition wins, and harness starts nothing for a test that uses only that.
+OVERRIDING_CONFTEST = """
+import pytest
+
+
+@pytest.fixture
+def harness_services():
+    return {"mine": "not a mock"}
+
+
+@pytest.fixture(scope="session")
+def harness():
+    return "the project's own harness"
+"""
+
+OVERRIDING_TESTS = """
+def test_overridden(harness_services, harness):
+    assert harness_services == {"mine": "not a mock"}
+    assert harness == "the project's own harness"
+
+
+def test_overridden_failure(harness_services):
+    assert not harness_services
+"""
+
+
+@pytest.mark.parametrize(
+    ("conftest", "tests", "expected"),
+    [
+        (OWN_FIXTURES_CONFTEST, OWN_FIXTURES_TESTS, OWN),
+        (
+            OVERRIDING_CONFTEST,
+            OVERRIDING_TESTS,
+            {"test_overridden": "PASSED", "test_overridden_failure": "FAILED"},
+        ),
+    ],
+    ids=["the project's own fixtures", "fixtures named like harness's"],
+)
+def test_a_table_and_no_test_using_harness_starts_nothing(
+    tmp_path: Path, conftest: str, tests: str, expected: dict[str, str]
+) -> None:
+    tiny_project(
+        tmp_path,
+        app={"env_file": "env/app.env"},
+        extra=UPSTREAM,
+        files={"conftest.py": conftest, "test_project.py": tests},
+    )
+
+    results, output = run(tmp_path, "-p", "no:flask")
+
+    assert results == expected
+    assert report_sections(output) == []
+    assert not (tmp_path / "env").exists()  # no app was started: no env file was ever written
+    assert not (tmp_path / ".harness").exists()
+
+
+def test_the_short_names_are_not_harness_fixtures(tmp_path: Path) -> None:
+    """``app``, ``app_url`` and ``services`` are left to the ecosystem: without a fixture of the
+    project's own, they are unknown, as in any project without harness."""
+    tests = textwrap.dedent(
+        """
+        def test_short(app_url):
+            pass
+        """
+    )
+    tiny_project(tmp_path, files={"test_short.py": tests})
+
+    result = run_pytest(tmp_path, "-p", "no:flask", timeout=60)
+
+    assert result.returncode == 1, result.stdout
+    assert "fixture 'app_url' not found" in result.stdout
+    assert "harness_app_url" in result.stdout  # pytest lists the available fixtures
