@@ -176,6 +176,10 @@ class Harness:
         sweep_stale_bundles(self.state_dir)  # after registering: our own bundle is never swept
         if self.certificate_authority is not None:
             self.certificate_authority.write_bundle()
+            # If the runner is SIGKILLed, its watchdog (started here by the first watch) removes them.
+            self._watchdog.watch_file(self.certificate_authority.bundle_path)
+            if self.certificate_authority.truststore_path is not None:
+                self._watchdog.watch_file(self.certificate_authority.truststore_path)
         # Started now, with the mocks, rather than beside the app, whose start it would slow down.
         self._watchdog.start()
         for service in self.services.values():

@@ -7,6 +7,10 @@ Reading ``/proc/<pid>/stat`` is the costly file here (~15 µs a process, the ker
 fifty fields); ``environ`` and ``task/<tid>/children`` are cheap. So a marker is looked for by
 reading every ``environ`` directly, and a process's descendants are found by following the
 ``children`` files from it, which touches only that tree instead of every process on the machine.
+
+A marker match counts only for a process of this process's own real uid, even as root (who can read
+every ``environ``): harness never matches, and so never signals, another user's process. That check
+reads ``/proc/<pid>/status`` of the matches alone (a handful), never of every process.
 """
 
 from __future__ import annotations
@@ -110,15 +114,28 @@ def descendants(pid: int) -> set[int]:
     return {child for child in found if _alive(child)}  # a zombie has no children: pruned last
 
 
+def real_uid(pid: int | str) -> int | None:
+    """The real uid of process ``pid`` (the first field of the ``Uid:`` line of its status file),
+    or None if it is gone."""
+    status = _read(f"/proc/{pid}/status") or b""
+    start = status.find(b"\nUid:")
+    try:
+        return int(status[start + 5 :].split(None, 1)[0]) if start >= 0 else None
+    except (IndexError, ValueError):
+        return None
+
+
 def pids_with_variable(variable: str, value: str) -> set[int]:
     """Pids of live processes, except this one, whose environment holds exactly ``variable=value``
-    (Linux).
+    and whose real uid is this process's real uid (Linux).
 
     Every process's environ is read directly, without a stat first: a zombie's reads as empty (it
-    has no memory left), so zombies never match.
+    has no memory left), so zombies never match. Only a match has its status read, for its uid: a
+    process of another user never matches, even when root can read its environment.
     """
     needle = b"\0" + f"{variable}={value}".encode() + b"\0"
     me = os.getpid()
+    uid = os.getuid()
     found: set[int] = set()
     for name in os.listdir("/proc"):
         if not name.isdigit() or int(name) == me:
@@ -126,6 +143,6 @@ def pids_with_variable(variable: str, value: str) -> set[int]:
         environ = _read(f"/proc/{name}/environ")
         # Entries are NUL-terminated; the leading NUL anchors the first one, the trailing NUL covers
         # a process that rewrote its environment without the final terminator.
-        if environ and needle in b"\0" + environ + b"\0":
+        if environ and needle in b"\0" + environ + b"\0" and real_uid(name) == uid:
             found.add(int(name))
     return found

@@ -3,7 +3,8 @@
 Each run writes ``<state_dir>/runs/<marker>.json`` naming its runner (pid and start time). A new
 run looks at the records: a record whose runner is still alive belongs to a concurrent run and is
 left alone; for a dead runner, every process still carrying that run's exact marker is killed and
-the record removed. Nothing is ever matched by port or by a pid substring.
+the record removed. Nothing is ever matched by port or by a pid substring, and only processes of
+this process's own real uid are matched: another user's process is never signalled, even by root.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def unregister(record: Path) -> None:
 
 
 def sweep_stale_runs(state_dir: Path) -> list[str]:
-    """Kill the processes of runs whose runner is gone; return what was killed, described."""
+    """Kill the processes (of this real uid only) of runs whose runner is gone; return what was
+    killed, described."""
     killed: list[str] = []
     directory = state_dir / "runs"
     if not directory.is_dir():

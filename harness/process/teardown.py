@@ -98,16 +98,21 @@ def _targets(pid: int) -> set[int]:
 
 
 def processes_with_marker(marker: str, variable: str = MARKER_VARIABLE) -> set[int]:
-    """Pids of live, non-zombie processes whose environment has exactly ``<variable>=<marker>``.
+    """Pids of live, non-zombie processes of this process's own real uid whose environment has
+    exactly ``<variable>=<marker>``.
 
-    The default variable is the run marker, so this finds every process of one run.
+    The default variable is the run marker, so this finds every process of one run. Another user's
+    process is never among them, even for root, who can read every environment: whatever is
+    signalled by marker (teardown's sweep, the next run's stale-run sweep) is the runner's own.
     """
     if procscan.LINUX:
         return procscan.pids_with_variable(variable, marker)
     found: set[int] = set()  # pragma: no cover - non-Linux
+    uid = os.getuid()
     for pid in _process_table():
         with contextlib.suppress(psutil.Error):
-            if psutil.Process(pid).environ().get(variable) == marker:
+            process = psutil.Process(pid)
+            if process.environ().get(variable) == marker and process.uids().real == uid:
                 found.add(pid)
     return found
 

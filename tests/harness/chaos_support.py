@@ -89,8 +89,8 @@ def wait_for(condition, what, timeout=10):
 
 @pytest.fixture(autouse=True)
 def _record_app_processes(request):
-    if "app" in request.fixturenames:
-        app = request.getfixturevalue("app")
+    if "harness_app" in request.fixturenames:
+        app = request.getfixturevalue("harness_app")
         pids = CHAOS_DIR / "pids"
         for process in [psutil.Process(app.pid), *psutil.Process(app.pid).children(recursive=True)]:
             (pids / f"seen-{process.pid}").write_text(str(process.pid))
@@ -348,16 +348,16 @@ import time
 from conftest import mark
 
 
-def test_blocks(app):
-    mark("in_test", app.pid)
+def test_blocks(harness_app):
+    mark("in_test", harness_app.pid)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # the runner is perturbed long before this ends
         time.sleep(0.05)
 """
 
 _QUICK_TEST = """
-def test_quick(app):
-    assert app.is_alive()
+def test_quick(harness_app):
+    assert harness_app.is_alive()
 """
 
 #: Both apps are started through the harness fixture, so both live until the session ends.
@@ -376,12 +376,37 @@ env = { WHO = "two" }
 """
 
 
-def runner_signal(workdir: Path, token: str, signum: int, moment: str) -> Outcome:
+#: A TLS mock service: its run writes a CA bundle (and a JVM trust store) under ``.harness/tls``.
+_TLS_SERVICE = """
+[tool.harness.services.secure]
+tls = true
+env = { SECURE_URL = "{url}" }
+"""
+
+
+def run_files(project: Path, app_pids: set[int]) -> dict[str, list[Path]]:
+    """The files a run has on disk: its TLS bundle and trust store, and the env files its apps were
+    given (``HARNESS_ENV_FILE`` in their environment, wherever harness put them)."""
+    tls = project / ".harness" / "tls"
+    env_files: set[Path] = set()
+    for pid in app_pids:
+        with contextlib.suppress(psutil.Error):
+            if value := psutil.Process(pid).environ().get("HARNESS_ENV_FILE"):
+                env_files.add(Path(value))
+    return {
+        "tls": sorted([*tls.glob("*-ca.pem"), *tls.glob("*-ca.p12")]),
+        "env": sorted(path for path in env_files if path.exists()),
+    }
+
+
+def runner_signal(workdir: Path, token: str, signum: int, moment: str, *, tls: bool = False) -> Outcome:
     """Send ``signum`` to a pytest runner while its app starts, while a test runs, or while the app
-    stops; the app has a child in its group and a daemon that left it.
+    stops; the app has a child in its group and a daemon that left it. With ``tls``, the project
+    has a TLS mock service too (so the run has a CA bundle and trust store on disk).
 
     Perturbation: the signal. The app is slow at that moment (60 s to start, a 60 s test, 60 s to
     stop on SIGTERM), so only harness's reaction can make the processes go away in time.
+    ``details["run_files"]`` lists the run's files on disk at the signal (see :func:`run_files`).
     """
     env: dict[str, object] = {"CHAOS_CHILDREN": 1, "CHAOS_DAEMON": 1}
     app: dict[str, object] = {}
@@ -398,7 +423,7 @@ def runner_signal(workdir: Path, token: str, signum: int, moment: str) -> Outcom
             tests, extra = _TWO_APPS_TEST, _TWO_PROFILES
     else:
         raise ValueError(f"unknown moment {moment!r}")
-    project = chaos_project(workdir, tests, app=app, env=env, extra=extra)
+    project = chaos_project(workdir, tests, app=app, env=env, extra=extra + (_TLS_SERVICE if tls else ""))
     chaos_dir = project / "chaos"
     runner = start_pytest(project, token)
     try:
@@ -415,6 +440,7 @@ def runner_signal(workdir: Path, token: str, signum: int, moment: str) -> Outcom
         app_side = snapshot(set().union(*pid_files(chaos_dir).values()))
         watched = app_side + snapshot({runner.pid, watchdog.pid})
         watched += [p for p in token_processes(token) if p.pid not in {w.pid for w in watched}]
+        files = run_files(project, pid_files(chaos_dir).get("app", set()))
         started = time.monotonic()
         runner.send(signum)
         # First the app's processes (what harness stops), then everything (the runner's own exit).
@@ -432,7 +458,7 @@ def runner_signal(workdir: Path, token: str, signum: int, moment: str) -> Outcom
         returncode,
         project,
         pid_files(chaos_dir),
-        {"watched": len(watched), "app_gone_seconds": app_gone},
+        {"watched": len(watched), "app_gone_seconds": app_gone, "run_files": files},
     )
 
 
@@ -602,10 +628,10 @@ IGNORES_SIGTERM_TESTS = """
 from conftest import mark
 
 
-def test_ignores_sigterm(harness, app):
+def test_ignores_sigterm(harness, harness_app):
     mark("perturbed")
     harness.stop_app()
-    report = app.stop_report
+    report = harness_app.stop_report
     assert report.forced and report.exit_code == -9, report
     assert report.duration >= 0.5, report  # it got its grace period first
     assert not report.survivors, report
@@ -615,8 +641,8 @@ GRANDCHILDREN_TESTS = """
 from conftest import get, mark
 
 
-def test_serves(app):
-    assert get(app.url_for("/health")) == (200, "ok")
+def test_serves(harness_app):
+    assert get(harness_app.url_for("/health")) == (200, "ok")
     mark("perturbed")
 """
 
@@ -627,12 +653,12 @@ from pathlib import Path
 from conftest import CHAOS_DIR, get, mark, wait_for
 
 
-def test_serves_with_a_daemon_outside_its_group(app):
+def test_serves_with_a_daemon_outside_its_group(harness_app):
     wait_for(lambda: list((CHAOS_DIR / "pids").glob("daemon-*")), "the daemon")
     [daemon] = [int(p.read_text()) for p in (CHAOS_DIR / "pids").glob("daemon-*")]
-    assert os.getsid(daemon) != os.getsid(app.pid)
-    assert os.getpgid(daemon) != app.pid
-    assert get(app.url_for("/pid")) == (200, str(app.pid))
+    assert os.getsid(daemon) != os.getsid(harness_app.pid)
+    assert os.getpgid(daemon) != harness_app.pid
+    assert get(harness_app.url_for("/pid")) == (200, str(harness_app.pid))
     mark("perturbed")
 """
 
@@ -641,13 +667,13 @@ from conftest import get, mark, wait_for
 import psutil
 
 
-def test_workers_answer(app):
+def test_workers_answer(harness_app):
     # Ready means one worker answers; the other may still be booting.
-    wait_for(lambda: len(psutil.Process(app.pid).children()) == 2, "two workers")
-    workers = {child.pid for child in psutil.Process(app.pid).children()}
+    wait_for(lambda: len(psutil.Process(harness_app.pid).children()) == 2, "two workers")
+    workers = {child.pid for child in psutil.Process(harness_app.pid).children()}
     seen = set()
     for _ in range(20):
-        status, body = get(app.url_for("/"))
+        status, body = get(harness_app.url_for("/"))
         assert status == 200
         seen.add(int(body))
     assert seen <= workers, (seen, workers)
@@ -664,34 +690,34 @@ from pathlib import Path
 FIRST = Path(os.environ["CHAOS_DIR"]) / "first"
 
 
-def test_1_before(app):
-    children = [child.pid for child in psutil.Process(app.pid).children()]
+def test_1_before(harness_app):
+    children = [child.pid for child in psutil.Process(harness_app.pid).children()]
     assert len(children) == 1
-    FIRST.write_text(f"{app.pid} {children[0]}")
-    assert get(app.url_for("/health")) == (200, "ok")
+    FIRST.write_text(f"{harness_app.pid} {children[0]}")
+    assert get(harness_app.url_for("/health")) == (200, "ok")
 
 
-def test_2_crashes(app):
-    assert get(app.url_for("/crash?code=3")) == (200, "crashing")
-    wait_for(lambda: not app.is_alive(), "the app to die")
+def test_2_crashes(harness_app):
+    assert get(harness_app.url_for("/crash?code=3")) == (200, "crashing")
+    wait_for(lambda: not harness_app.is_alive(), "the app to die")
 
 
-def test_3_after(harness, app):
+def test_3_after(harness, harness_app):
     first_app, first_child = (int(pid) for pid in FIRST.read_text().split())
-    assert app.pid != first_app
+    assert harness_app.pid != first_app
     # The dead app's child was stopped before the restart (harness returns only once it is gone).
     assert gone(first_child)
-    assert get(app.url_for("/pid")) == (200, str(app.pid))
+    assert get(harness_app.url_for("/pid")) == (200, str(harness_app.pid))
     assert harness.restarts == {"default": 1}
 
 
-def test_4_after(app):
-    assert get(app.url_for("/health")) == (200, "ok")
+def test_4_after(harness_app):
+    assert get(harness_app.url_for("/health")) == (200, "ok")
 
 
 @pytest.mark.harness_profile("other")
-def test_5_other_profile(app):
-    assert get(app.url_for("/health")) == (200, "ok")
+def test_5_other_profile(harness_app):
+    assert get(harness_app.url_for("/health")) == (200, "ok")
     mark("perturbed")
 """
 
@@ -702,16 +728,16 @@ from conftest import get, mark
 MB = 1024 * 1024
 
 
-def test_flood(app):
-    assert app.log_size() >= 20 * MB  # its start-up flood is all in the log already
+def test_flood(harness_app):
+    assert harness_app.log_size() >= 20 * MB  # its start-up flood is all in the log already
     took = []
     for _ in range(3):
         started = time.monotonic()
-        assert get(app.url_for("/flood"), timeout=30) == (200, "ok")
+        assert get(harness_app.url_for("/flood"), timeout=30) == (200, "ok")
         took.append(time.monotonic() - started)
     mark("took", max(took))
-    assert app.log_size() >= 80 * MB
-    assert app.log_tail(1) == [f"chaos_app pid={app.pid} flooded for a request"]
+    assert harness_app.log_size() >= 80 * MB
+    assert harness_app.log_tail(1) == [f"chaos_app pid={harness_app.pid} flooded for a request"]
     mark("perturbed")
 """
 
@@ -719,13 +745,14 @@ CLOSED_STDIO_TESTS = """
 from conftest import get, mark, wait_for
 
 
-def test_closed_stdio(harness, app):
-    wait_for(lambda: "closing stdout and stderr" in app.log_path.read_text(), "the app to close its stdio")
+def test_closed_stdio(harness, harness_app):
+    log = harness_app.log_path
+    wait_for(lambda: "closing stdout and stderr" in log.read_text(), "the app to close its stdio")
     for _ in range(3):
-        assert get(app.url_for("/pid")) == (200, str(app.pid))
+        assert get(harness_app.url_for("/pid")) == (200, str(harness_app.pid))
     mark("perturbed")
     harness.stop_app()
-    report = app.stop_report
+    report = harness_app.stop_report
     assert report.exit_code == 0 and not report.forced and not report.survivors, report
 """
 
@@ -733,11 +760,11 @@ PORT_RETRY_TESTS = """
 from conftest import CHAOS_DIR, get, mark
 
 
-def test_serves_after_lost_port_races(app):
+def test_serves_after_lost_port_races(harness_app):
     ports = [int(port) for port in (CHAOS_DIR / "starts").read_text().split()]
     assert len(ports) == 3, ports
-    assert ports[-1] == app.port
-    assert get(app.url_for("/pid")) == (200, str(app.pid))
+    assert ports[-1] == harness_app.port
+    assert get(harness_app.url_for("/pid")) == (200, str(harness_app.pid))
     mark("perturbed")
 """
 
@@ -747,7 +774,7 @@ from conftest import mark
 
 def test_never_gets_a_port(request):
     try:
-        request.getfixturevalue("app")
+        request.getfixturevalue("harness_app")
     finally:
         mark("perturbed")
 """
