@@ -10,13 +10,15 @@ import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from harness.appenv import build_app_env, write_env_file
+from harness.appenv import build_app_env
 from harness.config import AppSettings
 from harness.errors import AppDiedError, AppExitedError, AppStartError, AppStartTimeoutError
+from harness.files.run_files import RunFiles
 from harness.process import logs
 from harness.process.launch import launch, resolve_executable
 from harness.process.readiness import NotReady, Progress, wait_until_ready
 from harness.process.teardown import StopReport, stop_process_tree
+from harness.secrets import mask_command, mask_lines
 
 
 def format_host(host: str) -> str:
@@ -127,9 +129,9 @@ class App:
 
 def _details(argv: list[str], settings: AppSettings, log_path: Path, log_start: int, extra: str = "") -> str:
     tail = logs.tail(log_path, start=log_start)
-    shown = "\n".join(f"    | {line}" for line in tail) if tail else "    (the log is empty)"
+    shown = "\n".join(f"    | {line}" for line in mask_lines(tail)) if tail else "    (the log is empty)"
     return (
-        f"  command: {shlex.join(argv)}\n"
+        f"  command: {mask_command(argv)}\n"
         f"  cwd:     {settings.cwd}\n"
         f"{extra}"
         f"  log:     {log_path}\n"
@@ -146,16 +148,17 @@ def start_app(
     env_file: Path,
     log_path: Path,
     marker: str,
+    files: RunFiles,
     inherited: Mapping[str, str] | None = None,
-    fresh_log: bool = True,
     on_launch: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
     process_only: Mapping[str, str] | None = None,
 ) -> App:
     """Write the env file, launch the app and wait until it is ready.
 
-    ``fresh_log`` empties the log file first; otherwise (a restart within the same run) the new
-    output is appended after a separator line, so the earlier instance's log is never lost.
+    ``files`` writes the env file and the log, under harness's file rules: the log is fresh the
+    first time in a run; after a restart the new output is appended after a separator line, so the
+    earlier instance's log is never lost.
     ``on_launch`` gets the pid (= process group) the moment the process exists.
     ``process_only`` values go to the process environment but not the env file (run plumbing such
     as the offline guard's proxy); the configuration's values win over them.
@@ -166,11 +169,7 @@ def start_app(
     file_values = {name: value for name, value in env_values.items() if value is not None}
     if settings.port_env:
         file_values[settings.port_env] = str(port)
-    write_env_file(
-        env_file,
-        file_values,
-        header=f"Written by harness for profile {settings.profile!r}; removed at teardown.",
-    )
+    files.write_env_file(env_file, file_values, settings.profile)
     values: dict[str, str | None] = {**(process_only or {}), **env_values, **file_values}
     app_marker = f"{marker}/{settings.profile}/{uuid.uuid4().hex[:8]}"
     env = build_app_env(
@@ -182,19 +181,12 @@ def start_app(
     )
     where = f"profile {settings.profile!r}"
     argv = [resolve_executable(argv, settings.cwd, env, f"command of {where}"), *argv[1:]]
-    if not settings.cwd.is_dir():
+    # os.path, not Path.is_dir: a name too long for the file system is "no", not an exception.
+    if not os.path.isdir(settings.cwd):
         raise AppStartError(
             f"the app's working directory {settings.cwd} ({where}) does not exist; fix: correct `cwd`"
         )
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    if fresh_log:
-        log_path.write_bytes(b"")  # never mixed with an earlier run's
-    else:
-        with open(log_path, "ab") as log:
-            log.write(
-                f"\n----- harness: the app (profile {settings.profile!r}) starts again -----\n".encode()
-            )
-    log_start = logs.size(log_path)
+    log_start = files.open_log(log_path, settings.profile)  # never mixed with another run's
     try:
         process = launch(argv, settings.cwd, env, log_path)
     except OSError as error:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import codecs
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -26,11 +25,14 @@ from harness.appenv import SCRUBBED, build_app_env
 from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config, templating
 from harness.config.model import ServiceConfig
 from harness.errors import ConfigError, HarnessError
+from harness.files.claims import instance_name
+from harness.files.owned import RunStamp
+from harness.files.run_files import RunFiles, app_paths
 from harness.mocks import MockService
 from harness.mocks.tls import TRUST_VARIABLES, bundle_path
-from harness.orchestrator import Harness
+from harness.orchestrator import Harness, new_marker
 from harness.process.launch import render_command, resolve_executable
-from harness.secrets import mask_env
+from harness.secrets import LogMasker, mask_command, mask_env
 
 #: Startup slower than this gets a live status line.
 STATUS_AFTER_SECONDS = 2.0
@@ -51,6 +53,12 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
     """Validate the configuration; for each profile, check its command and working directory."""
     config = _load(args)
     problems: list[str] = []
+    files = RunFiles(config, RunStamp.of_this_process(new_marker(), config.state_dir))
+    instance = instance_name()
+    try:
+        files.check_state_dir()
+    except HarnessError as error:
+        problems.append(str(error))
     out.write(f"{config.source}: [tool.harness] is valid\n")
     out.write(
         f"  services: {', '.join(_describe_service(s) for s in config.services.values()) or '(none)'}\n"
@@ -73,12 +81,16 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
         except HarnessError as error:
             status = "PROBLEM"
             problems.append(str(error))
-        if not settings.cwd.is_dir():
+        if not os.path.isdir(settings.cwd):
             status = "PROBLEM"
             problems.append(f"profile {profile!r}: cwd {settings.cwd} does not exist; fix: correct `cwd`")
+        # The files a run would write for this profile: the same rules as at start.
+        for problem in files.path_problems(*app_paths(config, profile, instance)):
+            status = "PROBLEM"
+            problems.append(f"profile {profile!r}: {problem}")
         out.write(
             f"  profile {profile}: {status}\n"
-            f"    command: {shlex.join(argv)}\n    cwd: {settings.cwd}\n    health: GET {settings.health}\n"
+            f"    command: {mask_command(argv)}\n    cwd: {settings.cwd}\n    health: GET {settings.health}\n"
         )
     for problem in problems:
         out.write(f"problem: {problem}\n")
@@ -198,7 +210,9 @@ def _table(rows: Sequence[tuple[str, str]]) -> str:
 def up(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
     progress = _Progress()
-    harness = Harness(config, args.profile, keep_env=args.keep_env, on_progress=progress)
+    harness = Harness(
+        config, args.profile, keep_env=args.keep_env, instance=args.instance, on_progress=progress
+    )
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
     done = threading.Event()
@@ -227,7 +241,7 @@ def up(args: argparse.Namespace, out: TextIO) -> int:
         try:
             return follower.follow()
         except _Stop as stop:
-            follower.catch_up()  # what the app wrote since the last look is not lost
+            follower.catch_up(final=True)  # what the app wrote since the last look is not lost
             out.write(f"\nharness: {stop} received, stopping\n")
             return 0
     except _Stop as stop:
@@ -256,17 +270,23 @@ class _LogFollower:
         self.offset = app.log_start
         # A character split between two reads must not become two replacement characters.
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.masker = LogMasker()  # what the terminal shows is masked like any report
 
-    def catch_up(self) -> None:
+    def catch_up(self, final: bool = False) -> None:
+        """Show what the app wrote since the last look, masked; a line still being written waits
+        until a look finds nothing new (or ``final``), so a secret split between reads is masked."""
         try:
             with open(self.app.log_path, "rb") as log:
                 log.seek(self.offset)
                 data = log.read()
         except OSError:
-            return
-        if data:
-            self.offset += len(data)
-            self.out.write(self.decoder.decode(data))
+            data = b""
+        self.offset += len(data)
+        shown = self.masker.feed(self.decoder.decode(data)) if data else ""
+        if final or not data:
+            shown += self.masker.flush()
+        if shown:
+            self.out.write(shown)
             self.out.flush()
 
     def follow(self) -> int:
@@ -274,7 +294,7 @@ class _LogFollower:
         while True:
             self.catch_up()
             if not self.app.is_alive():
-                self.catch_up()
+                self.catch_up(final=True)
                 code = self.app.exit_code
                 status = describe_exit(code if code is not None else 0)
                 self.out.write(f"harness: the app exited ({status})\n")
@@ -294,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     up_parser = commands.add_parser("up", help="start the mocks and the app, follow its log; Ctrl-C stops")
     up_parser.add_argument("--profile", default=DEFAULT_PROFILE)
     up_parser.add_argument("--keep-env", action="store_true", help="keep the env file after stopping")
+    up_parser.add_argument(
+        "--instance",
+        metavar="NAME",
+        help="name this run's env file and log (default: $HARNESS_INSTANCE)",
+    )
     env_parser = commands.add_parser("env", help="print the environment the app would get, secrets masked")
     env_parser.add_argument("--profile", default=DEFAULT_PROFILE)
     env_parser.add_argument("--all", action="store_true", help="also the inherited variables")

@@ -6,9 +6,19 @@ Fronts (pytest plugin, CLI) print ``str(error)`` as is, without a traceback of h
 
 from __future__ import annotations
 
+from harness.secrets import mask_text
+
 
 class HarnessError(Exception):
-    """Base class of every error harness raises on purpose."""
+    """Base class of every error harness raises on purpose.
+
+    Its message is masked when the error is made (:func:`harness.secrets.mask_text`), so no front,
+    log or traceback can show a secret a message quotes: a command line, a log tail, a process
+    list, a configured value.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(mask_text(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class ConfigError(HarnessError):
@@ -55,3 +65,12 @@ class AppDiedError(HarnessError):
 
 class TeardownError(HarnessError):
     """Processes survived teardown (should never happen; the message lists them)."""
+
+
+class UnsafePathError(HarnessError):
+    """harness refused to write (or remove) a path: it lies outside the project, is reached through
+    a link, is a directory, or holds a file that harness did not write."""
+
+
+class ConcurrentRunError(HarnessError):
+    """Another harness run in the same checkout holds something this run needs for itself."""

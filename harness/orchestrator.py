@@ -7,6 +7,7 @@ plugin, the CLI and direct Python use all drive this one object.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import sys
@@ -21,6 +22,9 @@ from harness.app import App, format_host, start_app
 from harness.config import DEFAULT_PROFILE, AppSettings, HarnessConfig, load_config, templating
 from harness.config.model import ServiceConfig
 from harness.errors import AppExitedError, AppStartError, HarnessError, TeardownError
+from harness.files.claims import InstanceClaim, claim_instance, instance_name
+from harness.files.owned import RunStamp, create_exclusive
+from harness.files.run_files import RunFiles, app_paths
 from harness.mocks import MockService
 from harness.mocks.offline import OfflineGuard
 from harness.mocks.tls import CertificateAuthority, bundle_path, sweep_stale_bundles
@@ -59,8 +63,9 @@ class Harness:
     ...     requests.get(h.app.url_for("/api/health"))
 
     ``profile`` picks the app that :attr:`app` and :attr:`env_file` refer to; ``instance``
-    separates parallel runs in one checkout (the pytest plugin passes the xdist worker id), so their
-    env files and logs do not collide.
+    names this run's env files and logs (default: ``$HARNESS_INSTANCE``, else the plain names). Two
+    runs in one checkout never share a file: a run whose name is taken by a live run takes one of
+    its own (see :mod:`harness.files.claims`), so :attr:`instance` is final once services start.
     """
 
     def __init__(
@@ -76,10 +81,13 @@ class Harness:
         self.profile = profile or DEFAULT_PROFILE
         config.app_settings(self.profile)  # an unknown profile fails here, before anything starts
         self.keep_env = keep_env
-        self.instance = instance
+        #: The instance name asked for, and (from :meth:`start_services`) the one this run holds.
+        self.instance = instance_name(instance)
+        self._claim: InstanceClaim | None = None
         #: Told (attempts, what the last probe saw) while an app starts; the CLI's status line.
         self.on_progress = on_progress
         self.marker = new_marker()
+        self.stamp = RunStamp.of_this_process(self.marker, config.state_dir)
         #: The run's certificate authority, made only when some service has ``tls = true``.
         self.certificate_authority: CertificateAuthority | None = None
         if any(service.tls for service in config.services.values()):
@@ -91,11 +99,17 @@ class Harness:
         #: Apps being stopped in the background (``stop_app(wait=False)``), joined by :meth:`stop`.
         self._background_stops: list[tuple[threading.Thread, App]] = []
         self._start_failures: dict[str, AppStartError] = {}
-        self._env_files: set[Path] = set()
-        self._logs_written: set[Path] = set()
         self._services_started = False
         self._stopped = False
         self._watchdog = Watchdog(self.marker)
+        # The watchdog removes the env files (they hold the app's keys) if the runner is killed;
+        # files kept on purpose (keep_env) are not its to remove.
+        self.files = RunFiles(
+            config,
+            self.stamp,
+            on_written=None if keep_env else self._watchdog.watch_file,
+            on_removed=self._watchdog.unwatch_file,
+        )
         #: Records every attempt of the apps to reach a host that is not a mock (None: disabled).
         self.offline_guard = OfflineGuard() if config.offline_guard else None
         self._run_record: Path | None = None
@@ -110,7 +124,14 @@ class Harness:
         simulator = None
         if service.simulator is not None:
             simulator = simulators.create(service.simulator, service.options, root=self.config.root)
-        return MockService(service.name, strict=service.strict, ssl_context=context, simulator=simulator)
+        return MockService(
+            service.name,
+            strict=service.strict,
+            ssl_context=context,
+            simulator=simulator,
+            max_body_bytes=service.max_body_bytes,
+            request_timeout=service.request_timeout,
+        )
 
     @property
     def ca_bundle(self) -> Path | None:
@@ -171,15 +192,27 @@ class Harness:
             raise HarnessError("this Harness has been stopped; create a new one to start again")
         _live.add(self)
         self._services_started = True
-        runs.sweep_stale_runs(self.state_dir)
-        self._run_record = runs.register(self.state_dir, self.marker)
-        sweep_stale_bundles(self.state_dir)  # after registering: our own bundle is never swept
-        if self.certificate_authority is not None:
-            self.certificate_authority.write_bundle()
-            # If the runner is SIGKILLed, its watchdog (started here by the first watch) removes them.
-            self._watchdog.watch_file(self.certificate_authority.bundle_path)
-            if self.certificate_authority.truststore_path is not None:
-                self._watchdog.watch_file(self.certificate_authority.truststore_path)
+        self.files.check_state_dir()
+        fixed = self.config.env_file if self.config.env_file_fixed else None
+        self._claim = claim_instance(self.state_dir, self.instance, stamp=self.stamp, fixed_env_file=fixed)
+        self.instance = self._claim.name
+        try:
+            _ensure_self_ignoring(self.state_dir)
+            runs.sweep_stale_runs(self.state_dir)
+            self._run_record = runs.register(self.state_dir, self.marker)
+            sweep_stale_bundles(self.state_dir)  # after registering: our own bundle is never swept
+            if self.certificate_authority is not None:
+                self.certificate_authority.write_bundle()
+                # If the runner is SIGKILLed, its watchdog (started here by the first watch) removes them.
+                self._watchdog.watch_file(self.certificate_authority.bundle_path)
+                if self.certificate_authority.truststore_path is not None:
+                    self._watchdog.watch_file(self.certificate_authority.truststore_path)
+        except OSError as error:
+            raise HarnessError(
+                f"cannot keep this run's state in {self.state_dir}: {error.strerror or error} "
+                f"({error.filename or self.state_dir}); fix: make the project directory writable for this "
+                "user (harness keeps its run records, locks and CA bundle in .harness there)"
+            ) from None
         # Started now, with the mocks, rather than beside the app, whose start it would slow down.
         self._watchdog.start()
         for service in self.services.values():
@@ -198,7 +231,7 @@ class Harness:
     @property
     def state_dir(self) -> Path:
         """Where run records live (``.harness`` beside the config file)."""
-        return self.config.root / ".harness"
+        return self.config.state_dir
 
     @property
     def app(self) -> App:
@@ -273,13 +306,7 @@ class Harness:
         return [app for app in self._apps.values() if not app.is_alive()]
 
     def _paths(self, profile: str) -> tuple[Path, Path]:
-        parts = [part for part in (self.instance, None if profile == DEFAULT_PROFILE else profile) if part]
-        base = self.config.env_file
-        env_file = base.with_name(".".join([base.stem, *parts]) + base.suffix) if parts else base
-        log_path = self.config.log_dir / (
-            ".".join([profile, *([self.instance] if self.instance else [])]) + ".log"
-        )
-        return env_file, log_path
+        return app_paths(self.config, profile, self.instance)
 
     def _start_app(self, settings: AppSettings) -> App:
         if settings.port:
@@ -318,10 +345,6 @@ class Harness:
             "env_file": str(env_file),
         }
         argv = render_command(settings.command, command_values)
-        self._env_files.add(env_file)
-        _ensure_self_ignoring(log_path.parent)
-        fresh_log = log_path not in self._logs_written
-        self._logs_written.add(log_path)
         return start_app(
             settings,
             argv=argv,
@@ -330,7 +353,7 @@ class Harness:
             env_file=env_file,
             log_path=log_path,
             marker=self.marker,
-            fresh_log=fresh_log,
+            files=self.files,
             on_launch=self._watchdog.watch,
             on_progress=self.on_progress,
             process_only=guard,
@@ -377,15 +400,16 @@ class Harness:
                 self.certificate_authority.remove_bundle()
             self._services_started = False
             if not self.keep_env:
-                for env_file in self._env_files:
-                    env_file.unlink(missing_ok=True)
-                self._env_files.clear()
+                self.files.remove_env_files()
             # Interrupted (Ctrl-C) or failed before every app was stopped: the watchdog, not told
             # "done", SIGKILLs what is left of the run (the apps not reached yet, their daemons).
             self._watchdog.close(clean=finished)
             if self._run_record is not None:
                 runs.unregister(self._run_record)
                 self._run_record = None
+            if self._claim is not None:
+                self._claim.release()
+                self._claim = None
 
     def _check_stopped(self, apps: list[App]) -> None:
         # Apps shut down side by side: each may take its grace period (or, for a Python app, a few
@@ -418,13 +442,15 @@ def _stopping(app: App) -> threading.Thread:
     return threading.Thread(target=app.stop, name=f"harness-stop-{app.settings.profile}", daemon=True)
 
 
-def _ensure_self_ignoring(directory: Path) -> None:
-    """Create ``directory``; if it lies in a ``.harness`` folder, give that folder a ``.gitignore``
-    of ``*`` (as .pytest_cache does) so logs never end up in a commit."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for folder in (directory, *directory.parents):
-        if folder.name == ".harness":
-            ignore = folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# created by harness: logs and run state, never committed\n*\n")
-            return
+def _ensure_self_ignoring(state_dir: Path) -> None:
+    """Give the state directory a ``.gitignore`` of ``*`` (as .pytest_cache does), so logs and run
+    state never end up in a commit; one already there (or anything else at that name) is left alone."""
+    # Already there: the user's or an earlier run's, either way not to be replaced.
+    with contextlib.suppress(HarnessError):
+        create_exclusive(
+            state_dir / ".gitignore",
+            b"# created by harness: logs and run state, never committed\n*\n",
+            what="the .gitignore of its state directory",
+            key="the .harness directory",
+            mode=0o644,
+        )

@@ -18,10 +18,11 @@ import pytest
 
 from harness.app import App, describe_exit
 from harness.config import DEFAULT_PROFILE, HarnessConfig, find_config, load_config
-from harness.errors import AppDiedError, ConfigError, HarnessError
+from harness.errors import AppDiedError, ConcurrentRunError, ConfigError, HarnessError
+from harness.files.claims import instance_name
 from harness.mocks import JournalEntry, MockService
 from harness.orchestrator import Harness
-from harness.secrets import mask_env
+from harness.secrets import mask_env, mask_lines, mask_text
 
 #: The public fixtures. Prefixed, like pytest-httpserver's ``httpserver``: short names such as ``app``
 #: belong to the ecosystem (pytest-flask's autouse fixtures take whatever fixture is called ``app``).
@@ -60,6 +61,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="profile for tests without a harness_profile marker (default: the base configuration)",
     )
     group.addoption(
+        "--harness-instance",
+        metavar="NAME",
+        help="name this run's env files and logs, e.g. one per CI shard (default: $HARNESS_INSTANCE; "
+        "a run whose name another live run holds takes one of its own)",
+    )
+    group.addoption(
         "--harness-keep-env",
         action="store_true",
         default=False,
@@ -88,7 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
         profile = config.getoption("harness_profile")
         if profile:
             harness_config.app_settings(profile)
-    except ConfigError as error:
+        instance_name(config.getoption("harness_instance"))  # a bad name is a usage error, up front
+    except HarnessError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[_config_key] = harness_config
     config.stash[_deaths_key] = {}
@@ -227,14 +235,22 @@ def _harness_session(request: pytest.FixtureRequest) -> Iterator[Harness]:
     if isinstance(loaded, ConfigError) or loaded is None:
         pytest.fail(f"harness: {loaded or 'no configuration loaded'}", pytrace=False)
     workerinput = getattr(config, "workerinput", None)
-    instance = workerinput["workerid"] if workerinput else None
+    worker = workerinput["workerid"] if workerinput else None
     session_harness = Harness(
         loaded,
         config.getoption("harness_profile"),
         keep_env=bool(config.getoption("harness_keep_env")),
-        instance=instance,
+        instance=instance_name(config.getoption("harness_instance"), worker),
     )
-    problem = _attempt(session_harness.start_services)
+    try:
+        session_harness.start_services()
+        problem = None
+    except ConcurrentRunError as error:
+        # Every test would meet the same run in the way: stop the session after this test.
+        request.session.shouldstop = f"harness: {error}"
+        problem = f"harness: {error}"
+    except HarnessError as error:
+        problem = f"harness: {error}"
     if problem:
         _attempt(session_harness.stop)
         pytest.fail(problem, pytrace=False)
@@ -397,7 +413,7 @@ def _deaths(item: pytest.Item, session_harness: Harness) -> str | None:
             continue
         deaths[app.pid] = item.nodeid
         code = app.exit_code
-        tail = "\n".join(f"    | {line}" for line in app.log_tail()) or "    (the log is empty)"
+        tail = "\n".join(f"    | {line}" for line in mask_lines(app.log_tail())) or "    (the log is empty)"
         parts.append(
             f"the app (profile {app.profile!r}, pid {app.pid}) died during this test: "
             f"{describe_exit(code if code is not None else 0)}\n  log: {app.log_path}\n"
@@ -422,7 +438,7 @@ def pytest_runtest_makereport(
         report.sections.append(("harness: blocked by the offline guard", blocked))
     offsets = item.stash.get(_log_offsets_key, {})
     for profile, running in session_harness.apps.items():
-        text = running.log_since(offsets.get(profile, 0))
+        text = mask_text(running.log_since(offsets.get(profile, 0)))
         report.sections.append(
             (
                 f"harness: app log during this test (profile {profile}, {running.log_path})",
@@ -457,7 +473,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("harness: the run was interrupted; the apps were stopped")
     for profile, log_path, tail in _interrupted_logs:
         terminalreporter.write_line(f"app (profile {profile}) log: {log_path}, last lines:")
-        for line in tail or ["(the log is empty)"]:
+        for line in mask_lines(tail) or ["(the log is empty)"]:
             terminalreporter.write_line(f"  | {line}")
     _interrupted_logs.clear()
 

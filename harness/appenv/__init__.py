@@ -7,7 +7,6 @@ from harness.appenv.app_env import (
     SCRUBBED,
     build_app_env,
 )
-from harness.appenv.envfile import write_env_file
 
 __all__ = [
     "APP_MARKER_VARIABLE",
@@ -15,5 +14,4 @@ __all__ = [
     "MARKER_VARIABLE",
     "SCRUBBED",
     "build_app_env",
-    "write_env_file",
 ]

@@ -7,6 +7,8 @@ expected and what was found, so one run tells the user everything to fix.
 from __future__ import annotations
 
 import difflib
+import ipaddress
+import os
 import re
 import shlex
 import sys
@@ -23,6 +25,7 @@ from harness.config.model import (
     ServiceConfig,
 )
 from harness.errors import ConfigError
+from harness.files.confine import ALLOW_OUTSIDE_KEY, confined_problem, resolve_for_writing
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,6 +35,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 # \Z, not $: "$" also matches before a trailing newline, which would let "NAME\n" through.
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _SERVICE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
+#: A DNS host name (RFC 1123 labels); IP literals are checked with ipaddress instead.
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?\Z"
+)
 #: Longest accepted timeout: a day. Much larger values overflow socket and select timeouts later.
 MAX_SECONDS = 86400.0
 _NUL = "\x00"
@@ -48,8 +55,18 @@ APP_KEYS = (
     "on_crash",
 )
 ON_CRASH = ("restart", "fail")
-TOP_KEYS = (*APP_KEYS, "env_file", "log_dir", "offline_guard", "env", "services", "profiles")
-SERVICE_KEYS = ("env", "strict", "simulator", "options", "tls")
+TOP_KEYS = (
+    *APP_KEYS,
+    "env_file",
+    "env_file_fixed",
+    "log_dir",
+    ALLOW_OUTSIDE_KEY,
+    "offline_guard",
+    "env",
+    "services",
+    "profiles",
+)
+SERVICE_KEYS = ("env", "strict", "simulator", "options", "tls", "max_body_bytes", "request_timeout")
 PROFILE_KEYS = ("env", *APP_KEYS)
 
 DEFAULTS: dict[str, Any] = {
@@ -63,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
     "startup_timeout": 30.0,
     "shutdown_timeout": 10.0,
     "on_crash": "restart",
+    # Per service: the defaults of harness.mocks.server.RequestLimits (a test checks they agree).
+    "max_body_bytes": 64 * 1024 * 1024,
+    "request_timeout": 30.0,
 }
 
 #: Placeholders usable in every env value.
@@ -77,11 +97,11 @@ COMMAND_FIELDS = ("port", "host", "python", "root", "env_file")
 def find_config(start: Path) -> Path:
     """Return the nearest ``pyproject.toml`` with a ``[tool.harness]`` table, from ``start`` upwards."""
     start = start.resolve()
-    directories = [start, *start.parents] if start.is_dir() else list(start.parents)
+    directories = [start, *start.parents] if os.path.isdir(start) else list(start.parents)
     looked: list[str] = []
     for directory in directories:
         candidate = directory / "pyproject.toml"
-        if candidate.is_file():
+        if os.path.isfile(candidate):
             looked.append(str(candidate))
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
@@ -112,9 +132,9 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
         source = find_config(start or Path.cwd())
     else:
         source = Path(path).expanduser().resolve()
-        if source.is_dir():
+        if os.path.isdir(source):
             source = source / "pyproject.toml"
-    if not source.is_file():
+    if not os.path.isfile(source):
         raise ConfigError(str(source), ["the file does not exist; fix: pass the path of a pyproject.toml"])
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
@@ -152,6 +172,9 @@ class _Validator:
         self.source = source
         self.root = source.parent
         self.problems: list[str] = []
+        #: The validated base app keys, against which a profile's overrides are checked.
+        self.base_values: dict[str, object] | None = None
+        self.base_port_env: object = DEFAULTS["port_env"]
 
     def problem(self, key: str, expected: str, found: object) -> None:
         self.problems.append(f"{key}: expected {expected}, found {_describe(found)}")
@@ -227,12 +250,44 @@ class _Validator:
         return None
 
     def port_env(self, key: str, value: object) -> str | None:
-        if value is False or value == "":
+        if value is False:
             return None  # the port reaches the app through {port} in the command instead
         if isinstance(value, str) and _ENV_NAME.match(value):
             return value
         self.problem(key, "an environment variable name (or false to pass the port via {port})", value)
         return None
+
+    def host(self, key: str, value: object) -> str | None:
+        """Where the app listens and is probed: an IP address or a host name, nothing else."""
+        text = self.string(key, value)
+        if text is None:
+            return None
+        try:
+            ipaddress.ip_address(text)
+            return text
+        except ValueError:
+            pass
+        if _HOST_NAME.match(text):
+            return text
+        self.problems.append(
+            f"{key}: expected an IP address or a host name, found {_describe(value)}; fix: the address the "
+            'app listens on, e.g. host = "127.0.0.1" (the default), "::1" or "localhost"'
+        )
+        return None
+
+    def port_reaches_app(self, where: str, values: Mapping[str, object], port_env: object) -> None:
+        """With ``port_env = false`` the port reaches the app only through ``{port}`` in its command: a
+        command without it, on a port harness picks, could never learn where to listen."""
+        command = values.get("command")
+        if port_env is not False or values.get("port") or not isinstance(command, tuple):
+            return
+        if not any("port" in templating.placeholders(part) for part in command):
+            self.problems.append(
+                f"{where}: port_env = false, but the command has no {{port}} and port = 0 (a free port "
+                "harness picks), so the app could never learn its port; fix: put {port} in the command "
+                '(e.g. "--port", "{port}"), name the variable it reads (port_env = "PORT"), or give a '
+                "fixed port"
+            )
 
     def template(self, key: str, value: str, fields: tuple[str, ...]) -> None:
         try:
@@ -297,21 +352,47 @@ class _Validator:
             raw_profiles = {}
         profiles = {name: self.profile(name, body, global_fields) for name, body in raw_profiles.items()}
 
-        env_file = self.string(f"{top}.env_file", table.get("env_file", DEFAULTS["env_file"]))
-        log_dir = self.string(f"{top}.log_dir", table.get("log_dir", DEFAULTS["log_dir"]))
+        allow_outside = self.boolean(f"{top}.{ALLOW_OUTSIDE_KEY}", table.get(ALLOW_OUTSIDE_KEY, False))
+        env_file = self.written_path(
+            f"{top}.env_file", table.get("env_file", DEFAULTS["env_file"]), allow_outside
+        )
+        env_file_fixed = self.boolean(f"{top}.env_file_fixed", table.get("env_file_fixed", False))
+        log_dir = self.written_path(
+            f"{top}.log_dir", table.get("log_dir", DEFAULTS["log_dir"]), allow_outside
+        )
         offline_guard = self.boolean(f"{top}.offline_guard", table.get("offline_guard", True))
-        if self.problems or app is None:
+        if self.problems or app is None or env_file is None or log_dir is None:
             raise ConfigError(str(self.source), self.problems)
         return HarnessConfig(
             source=self.source,
             root=self.root,
             app=app,
-            env_file=(self.root / str(env_file)).resolve(),
-            log_dir=(self.root / str(log_dir)).resolve(),
+            env_file=env_file,
+            env_file_fixed=bool(env_file_fixed),
+            log_dir=log_dir,
+            allow_writes_outside_project=bool(allow_outside),
             offline_guard=bool(offline_guard),
             services={name: svc for name, svc in services.items() if svc is not None},
             profiles={name: prof for name, prof in profiles.items() if prof is not None},
         )
+
+    def written_path(self, key: str, value: object, allow_outside: bool | None) -> Path | None:
+        """A path harness writes: relative to the project, inside it unless ``allow_outside``. The env
+        file keeps its last step as written (never followed if it is a link); the log directory is
+        resolved whole."""
+        text = self.string(key, value)
+        if text is None:
+            return None
+        written = self.root / os.path.expanduser(text)
+        directory = not key.endswith("env_file")
+        what = "the app's logs" if directory else "the env file"
+        problem = confined_problem(
+            written, self.root, what=what, key=key, allow_outside=bool(allow_outside), directory=directory
+        )
+        if problem:
+            self.problems.append(problem)
+            return None
+        return Path(os.path.realpath(written)) if directory else resolve_for_writing(written)
 
     def global_fields(self, service_names: list[str]) -> tuple[str, ...]:
         fields = [f"app.{f}" for f in APP_FIELDS] + ["root"]
@@ -327,7 +408,7 @@ class _Validator:
             "command": self.command,
             "cwd": self.string,
             "health": self.health,
-            "host": self.string,
+            "host": self.host,
             "port_env": self.port_env,
             "port": self.port,
             "startup_timeout": self.seconds,
@@ -349,6 +430,9 @@ class _Validator:
         env = self.env("tool.harness.env", table.get("env", {}), fields)
         if values["command"] is None:
             return None
+        self.base_port_env = table.get("port_env", DEFAULTS["port_env"])
+        self.port_reaches_app("tool.harness", values, self.base_port_env)
+        self.base_values = values
         return AppSettings(profile=DEFAULT_PROFILE, env=env, **values)  # type: ignore[arg-type]
 
     def service(self, name: object, body: object, fields: tuple[str, ...]) -> ServiceConfig | None:
@@ -368,6 +452,26 @@ class _Validator:
                 f"{where}.tls: expected true or false, found {_describe(tls)}; fix: tls = true serves "
                 "HTTPS with a certificate the app is made to trust, tls = false (the default) plain HTTP"
             )
+        max_body_bytes = body.get("max_body_bytes", DEFAULTS["max_body_bytes"])
+        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1:
+            self.problems.append(
+                f"{where}.max_body_bytes: expected a positive integer number of bytes, found "
+                f"{_describe(max_body_bytes)}; fix: the largest request body the mock reads (a larger "
+                "one is answered 413), e.g. max_body_bytes = 134217728 for 128 MiB; default 67108864 (64 MiB)"
+            )
+            max_body_bytes = DEFAULTS["max_body_bytes"]
+        request_timeout = body.get("request_timeout", DEFAULTS["request_timeout"])
+        if (
+            isinstance(request_timeout, bool)
+            or not isinstance(request_timeout, (int, float))
+            or not 0 < request_timeout <= MAX_SECONDS  # also refuses nan
+        ):
+            self.problems.append(
+                f"{where}.request_timeout: expected a positive number of seconds (at most {MAX_SECONDS:g}), "
+                f"found {_describe(request_timeout)}; fix: the seconds a client gets to send one whole "
+                "request (past them the mock answers 408), e.g. request_timeout = 60; default 30"
+            )
+            request_timeout = DEFAULTS["request_timeout"]
         simulator, options = self.simulator(where, body)
         return ServiceConfig(
             name=name,
@@ -376,6 +480,8 @@ class _Validator:
             simulator=simulator,
             options=options,
             tls=tls is True,
+            max_body_bytes=max_body_bytes,
+            request_timeout=float(request_timeout),
         )
 
     def simulator(self, where: str, body: Mapping[str, object]) -> tuple[str | None, dict[str, object]]:
@@ -431,4 +537,7 @@ class _Validator:
         self.unknown_keys(body, PROFILE_KEYS, where)
         overrides = self.app_values(body, where, with_defaults=False)
         env = self.env(f"{where}.env", body.get("env", {}), fields)
+        if self.base_values is not None and {"command", "port_env", "port"} & set(overrides):
+            port_env = body.get("port_env", self.base_port_env)
+            self.port_reaches_app(where, {**self.base_values, **overrides}, port_env)
         return ProfileConfig(name=name, env=env, overrides=overrides)

@@ -34,6 +34,10 @@ class ServiceConfig:
     options: Mapping[str, object] = field(default_factory=dict)
     #: Serve HTTPS with a certificate from the run's own CA, which the app is made to trust.
     tls: bool = False
+    #: The largest request body (or declared chunk) the mock reads; a larger one is answered 413.
+    max_body_bytes: int = 64 * 1024 * 1024
+    #: Seconds a client gets to send one whole request; past them the mock answers 408.
+    request_timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,17 @@ class HarnessConfig:
     profiles: Mapping[str, ProfileConfig]
     #: Point the app's proxy variables at a refusing proxy that records non-mock hosts.
     offline_guard: bool = True
+    #: The app reads its env file at exactly ``env_file`` (not through ``HARNESS_ENV_FILE``): never
+    #: rename it per run; a second concurrent run is refused instead.
+    env_file_fixed: bool = False
+    #: Let ``env_file`` and ``log_dir`` lie outside the project (``allow_writes_outside_project``).
+    allow_writes_outside_project: bool = False
+
+    @property
+    def state_dir(self) -> Path:
+        """Where runs keep their state (records, locks, CA bundles, logs by default): ``.harness``
+        beside the configuration file."""
+        return self.root / ".harness"
 
     def app_settings(self, profile: str | None = None) -> AppSettings:
         """Settings for ``profile`` (``None`` or ``"default"``: the base settings).

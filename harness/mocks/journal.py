@@ -10,7 +10,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from harness.secrets import mask_text
+
 BODY_EXCERPT = 300
+#: How far past the cut a body is masked, for a secret value that starts before it.
+_MASK_WINDOW = 4096
 
 
 @dataclass(frozen=True)
@@ -41,11 +45,18 @@ class JournalEntry:
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
     def body_excerpt(self, limit: int = BODY_EXCERPT) -> str:
+        """The body as text, at most ``limit`` characters of it, secrets masked: before the cut, which
+        could leave a secret value unterminated and so unrecognised."""
         text = self.body.decode("utf-8", errors="replace")
-        return text if len(text) <= limit else f"{text[:limit]}... ({len(self.body)} bytes)"
+        if len(text) <= limit:
+            return mask_text(text)
+        return f"{mask_text(text[: limit + _MASK_WINDOW])[:limit]}... ({len(self.body)} bytes)"
 
     def describe(self) -> str:
-        """A short multi-line description for reports."""
+        """A short multi-line description for reports, secrets masked (query, body, expectation)."""
+        return mask_text(self._describe())
+
+    def _describe(self) -> str:
         status = "no response" if self.status is None else str(self.status)
         if self.pending:
             return f"{self.method} {self.target} -> still being answered" + (

@@ -14,7 +14,8 @@ from typing import Any
 from pytest_httpserver.httpserver import RequestHandler
 from werkzeug.wrappers import Request
 
-from harness.mocks.verify import json_differences
+from harness.mocks.verify import header_difference, json_differences
+from harness.secrets import mask_text
 
 #: A differing path suggests another endpoint altogether, a differing method a close cousin.
 _WEIGHT = {"uri": 4, "method": 2}
@@ -25,15 +26,14 @@ MAX_JSON_DIFFERENCES = 8
 def _short(value: object, limit: int = 80) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    text = repr(value)
+    text = mask_text(repr(value))  # before the cut, which could leave a secret value unterminated
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _describe(field: str, request_value: Any, matcher_value: Any, request: Request) -> list[str]:
     if field == "headers" and isinstance(request_value, dict) and isinstance(matcher_value, dict):
         return [
-            f"header {name}: expected {_short(matcher_value[name])}, "
-            + ("missing" if request_value.get(name) is None else f"found {_short(request_value[name])}")
+            header_difference(name, matcher_value[name], request_value.get(name), 80)
             for name in matcher_value
         ]
     if field == "json":
@@ -47,7 +47,8 @@ def _describe(field: str, request_value: Any, matcher_value: Any, request: Reque
 
 
 def near_miss(handlers: Iterable[RequestHandler], request: Request) -> str | None:
-    """The closest expectation to ``request`` and what differed, or None without expectations."""
+    """The closest expectation to ``request`` and what differed, or None without expectations;
+    secrets masked (it is made for reports, and only for a request nothing matched)."""
     best: tuple[int, RequestHandler, list[tuple[str, Any, Any]]] | None = None
     for handler in handlers:
         differences = handler.matcher.difference(request)
@@ -58,4 +59,7 @@ def near_miss(handlers: Iterable[RequestHandler], request: Request) -> str | Non
         return None
     _, handler, differences = best
     lines = [line for field, got, want in differences for line in _describe(field, got, want, request)]
-    return f"closest expectation: {handler.matcher!r}\n" + "\n".join(f"  differs in {line}" for line in lines)
+    described = f"closest expectation: {handler.matcher!r}\n" + "\n".join(
+        f"  differs in {line}" for line in lines
+    )
+    return mask_text(described)

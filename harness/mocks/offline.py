@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from harness.secrets import mask_text
+
 #: How long the proxy waits for a request's head before giving up on a silent client.
 READ_TIMEOUT_SECONDS = 10.0
 _MAX_HEAD = 64 * 1024
@@ -35,7 +37,7 @@ class Attempt:
     at: float
 
     def describe(self) -> str:
-        return f"{self.method} {self.target} (host {self.host})"
+        return mask_text(f"{self.method} {self.target} (host {self.host})")
 
 
 def _host_of(method: str, target: str) -> str:

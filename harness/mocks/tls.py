@@ -9,6 +9,7 @@ pointed at the bundle through every variable the common TLS stacks read (:data:`
 
 from __future__ import annotations
 
+import re
 import ssl
 import threading
 from pathlib import Path
@@ -39,6 +40,10 @@ BUNDLE_SUFFIX = "-ca.pem"
 TRUSTSTORE_SUFFIX = "-ca.p12"
 
 
+#: A run's marker (harness.orchestrator.new_marker): what a swept bundle's name must start with.
+_RUN_MARKER = re.compile(r"harness-\d+-[0-9a-f]{32}")
+
+
 def bundle_path(state_dir: Path, marker: str) -> Path:
     """Where the run ``marker`` writes its trust bundle."""
     return state_dir / "tls" / f"{marker}{BUNDLE_SUFFIX}"
@@ -57,6 +62,9 @@ def sweep_stale_bundles(state_dir: Path) -> list[Path]:
     for suffix in (BUNDLE_SUFFIX, TRUSTSTORE_SUFFIX):
         for bundle in directory.glob(f"*{suffix}"):
             marker = bundle.name[: -len(suffix)]
+            # Only names a run gives its bundles (harness-<pid>-<32 hex>), and never through a link.
+            if not _RUN_MARKER.fullmatch(marker) or bundle.is_symlink():
+                continue
             if not (state_dir / "runs" / f"{marker}.json").exists():
                 bundle.unlink(missing_ok=True)
                 removed.append(bundle)

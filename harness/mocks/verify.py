@@ -41,6 +41,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from harness.mocks.journal import JournalEntry
+from harness.secrets import MASK, is_secret_header, is_secret_name, mask_header, mask_headers, mask_text
 
 if TYPE_CHECKING:
     from harness.mocks.server import MockService
@@ -114,7 +115,7 @@ class Call:
         method = self.method.upper() if self.method else "ANY"
         lines = [f"{method} {_describe_path(self.path)}"]
         for name, value in self._criteria().items():
-            shown = dict(value) if name == "headers" else value
+            shown = dict(mask_headers(value)) if name == "headers" else value
             lines.append(f"{name}={_short(shown, 2 * VALUE_LIMIT)}")
         return lines
 
@@ -197,13 +198,11 @@ class CallMatcher(RequestMatcher):
         if part == "query_string":
             return _query_differences(self.query_matcher, request.query_string)
         if part == "headers":
-            lines = []
-            for name, want in (call.headers or {}).items():
-                got = request.headers.get(name)
-                if not self.header_value_matcher(name, got, want):
-                    found = "missing" if got is None else f"found {_short(got)}"
-                    lines.append(f"header {name}: expected {_short(want)}, {found}")
-            return lines
+            return [
+                header_difference(name, want, got)
+                for name, want in (call.headers or {}).items()
+                if not self.header_value_matcher(name, got := request.headers.get(name), want)
+            ]
         if part == "data":
             return [f"body: expected {_short(self.data)}, found {_short(request.get_data())}"]
         if part == "json":
@@ -263,7 +262,9 @@ def _show_values(values: list[str] | None) -> str:
 # -- JSON ------------------------------------------------------------------------------------------------
 
 
-def json_differences(expected: Any, actual: Any, *, partial: bool, where: str = "") -> list[str]:
+def json_differences(
+    expected: Any, actual: Any, *, partial: bool, where: str = "", secret: bool = False
+) -> list[str]:
     """Differences between two JSON values, one line each, located by a path like
     ``messages[1].content``.
 
@@ -272,32 +273,38 @@ def json_differences(expected: Any, actual: Any, *, partial: bool, where: str = 
     (extra keys are ignored, at any depth); an expected array matches an array of the same length
     whose items match the expected ones position by position, each partially; any other value
     must be equal (``==``, so ``1`` equals ``1.0``).
+
+    Values under a secret-named key (``password``, ``apiKey``, ...; ``secret=True`` for the whole
+    value) are shown masked (see :mod:`harness.secrets`).
     """
     label = where or "(body)"
     if isinstance(expected, dict) and isinstance(actual, dict):
         lines: list[str] = []
         for key, want in expected.items():
             path = _join(where, key)
+            hidden = secret or is_secret_name(str(key))
             if key in actual:
-                lines += json_differences(want, actual[key], partial=partial, where=path)
+                lines += json_differences(want, actual[key], partial=partial, where=path, secret=hidden)
             else:
-                lines.append(f"{path}: expected {_short(want)}, missing")
+                lines.append(f"{path}: expected {_shown(want, hidden)}, missing")
         if not partial:
             lines += [
-                f"{_join(where, key)}: not expected, found {_short(got)}"
+                f"{_join(where, key)}: not expected, found {_shown(got, secret or is_secret_name(str(key)))}"
                 for key, got in actual.items()
                 if key not in expected
             ]
         return lines
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
-            return [f"{label}: expected {len(expected)} items, found {len(actual)}: {_short(actual)}"]
+            found = f"found {len(actual)}: {_shown(actual, secret)}"
+            return [f"{label}: expected {len(expected)} items, {found}"]
         lines = []
         for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
-            lines += json_differences(want, got, partial=partial, where=f"{where}[{index}]")
+            lines += json_differences(want, got, partial=partial, where=f"{where}[{index}]", secret=secret)
         return lines
     if expected != actual:
-        return [f"{label}: expected {_short(expected)}, found {_short(actual)}"]
+        line = f"{label}: expected {_shown(expected, secret)}, found {_shown(actual, secret)}"
+        return [line + (_masked_apart(str(expected), str(actual)) if secret else "")]
     return []
 
 
@@ -354,13 +361,13 @@ def assert_called(
     lines = [f"{journal.label}: expected {wanted} matching", *_expectation(call)]
     if not journal.completed and not journal.pending:
         lines.append("but it received no requests at all.")
-        raise AssertionError("\n".join(lines))
+        raise AssertionError(mask_text("\n".join(lines)))
     numbers = f" ({', '.join(f'#{n}' for n, _, _ in matches)})" if matches else ""
     lines.append(f"{len(matches)} matched{numbers} among {journal.counted()}.")
     if times is None or len(matches) < times:
         lines += journal.closest(call.matcher(), exclude={n for n, _, _ in matches})
     lines += journal.listing()
-    raise AssertionError("\n".join(lines))
+    raise AssertionError(mask_text("\n".join(lines)))
 
 
 def assert_not_called(
@@ -394,7 +401,7 @@ def assert_not_called(
     if len(matches) > MAX_CLOSEST:
         lines.append(f"  ... and {len(matches) - MAX_CLOSEST} more")
     lines += journal.listing()
-    raise AssertionError("\n".join(lines))
+    raise AssertionError(mask_text("\n".join(lines)))
 
 
 def assert_called_in_order(
@@ -431,10 +438,10 @@ def assert_called_in_order(
         lines.append(f"  {index + 1}. {step.describe()[:width].ljust(width)}  {outcome}".rstrip())
     if not journal.completed:
         lines.append(f"but it received {'no requests at all' if not journal.pending else journal.counted()}.")
-        raise AssertionError("\n".join(lines))
+        raise AssertionError(mask_text("\n".join(lines)))
     lines += _order_failure(journal, matchers, found, strict)
     lines += journal.listing()
-    raise AssertionError("\n".join(lines))
+    raise AssertionError(mask_text("\n".join(lines)))
 
 
 def _order_failure(
@@ -605,8 +612,32 @@ def _describe_path(path: PathSpec | None) -> str:
 def _short(value: object, limit: int = VALUE_LIMIT) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    text = repr(value)
+    text = mask_text(repr(value))  # before the cut, which could leave a secret value unterminated
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _shown(value: object, secret: bool, limit: int = VALUE_LIMIT) -> str:
+    return repr(MASK) if secret else _short(value, limit)
+
+
+def _masked_apart(want: str, got: str) -> str:
+    """Two different secrets look alike once masked: say that they differ, and their lengths."""
+    return f" (masked; they differ: {len(want)} and {len(got)} characters)"
+
+
+def header_difference(name: str, want: object, got: str | None, limit: int = VALUE_LIMIT) -> str:
+    """``header <name>: expected 'x', found 'y'`` (or ``missing``); the values of a secret header
+    (``Authorization``, ``api-key``, ...) masked, an auth scheme kept (``'Bearer ********'``)."""
+    if not is_secret_header(name):
+        found = "missing" if got is None else f"found {_short(got, limit)}"
+        return f"header {name}: expected {_short(want, limit)}, {found}"
+    shown_want = mask_header(name, str(want))
+    line = f"header {name}: expected {_short(shown_want, limit)}, "
+    if got is None:
+        return line + "missing"
+    shown_got = mask_header(name, got)
+    apart = _masked_apart(str(want), got) if shown_got == shown_want else ""
+    return f"{line}found {_short(shown_got, limit)}{apart}"
 
 
 def _capped(lines: list[str]) -> list[str]:

@@ -29,9 +29,9 @@ def resolve_executable(argv: list[str], cwd: Path, env: Mapping[str, str], where
     program = argv[0]
     if os.sep in program or (os.altsep and os.altsep in program):
         candidate = Path(program) if Path(program).is_absolute() else cwd / program
-        if candidate.is_file() and os.access(candidate, os.X_OK):
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return str(candidate)
-        reason = "is not executable" if candidate.is_file() else "does not exist"
+        reason = "is not executable" if os.path.isfile(candidate) else "does not exist"
         raise CommandNotFoundError(
             f"the app's command {program!r} ({where}) {reason} (looked at {candidate}); "
             "fix: correct the path in `command`, or make the file executable"
@@ -52,8 +52,9 @@ def launch(argv: list[str], cwd: Path, env: Mapping[str, str], log_path: Path) -
     at once. Output goes to a file rather than a pipe: a pipe nobody drains freezes a chatty app,
     and a file survives for the failure report.
     """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
+    # Appended to, never through a link: the log was made (with its mark) just before.
+    descriptor = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+    with os.fdopen(descriptor, "ab") as log:
         return subprocess.Popen(
             argv,
             cwd=cwd,

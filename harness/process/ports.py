@@ -8,15 +8,26 @@ import socket
 
 import psutil
 
-from harness.errors import PortInUseError
+from harness.errors import AppStartError, PortInUseError
+
+
+def _unusable_host(host: str, error: OSError) -> AppStartError:
+    reason = error.strerror or str(error)
+    return AppStartError(
+        f"the app cannot listen on host {host!r}: {reason}; fix: set host in [tool.harness] to an "
+        'address of this machine, e.g. "127.0.0.1" (the default), "::1" or "localhost"'
+    )
 
 
 def free_port(host: str = "127.0.0.1") -> int:
     """Return a port the kernel considers free on ``host`` right now."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+            return int(probe.getsockname()[1])
+    except OSError as error:  # socket.gaierror included: a name that does not resolve
+        raise _unusable_host(host, error) from None
 
 
 def port_owner(port: int) -> str | None:
@@ -40,6 +51,8 @@ def ensure_port_free(host: str, port: int, where: str) -> None:
         try:
             probe.bind((host, port))
             return
+        except socket.gaierror as error:
+            raise _unusable_host(host, error) from None
         except OSError as error:
             if error.errno != errno.EADDRINUSE:
                 raise PortInUseError(f"port {port} on {host} ({where}) cannot be used: {error}") from None

@@ -125,6 +125,28 @@ def real_uid(pid: int | str) -> int | None:
         return None
 
 
+def group_still_ours(pgid: int, variable: str, value: str) -> bool:
+    """Whether process group ``pgid`` can still only be the one harness started, whose leader carried
+    ``variable=value`` (Linux).
+
+    A group's id is its leader's pid, and the kernel hands that number out again only once no
+    process uses it as a pid or a group id. So: no process ``pgid`` (the leader is gone, reaped) --
+    any member left is one of ours, or there is none; a zombie ``pgid`` -- the leader, dead but
+    holding the number; a live process ``pgid`` without the value in its environment -- the number
+    was handed to a stranger after our group emptied, and signalling the group would hit it.
+    """
+    stat = _read(f"/proc/{pgid}/stat")
+    if not stat:
+        return True
+    try:
+        if _stat_fields(stat)[0] in _DEAD:
+            return True
+    except ValueError:
+        return True
+    environ = _read(f"/proc/{pgid}/environ") or b""
+    return (b"\0" + f"{variable}={value}".encode() + b"\0") in b"\0" + environ + b"\0"
+
+
 def pids_with_variable(variable: str, value: str) -> set[int]:
     """Pids of live processes, except this one, whose environment holds exactly ``variable=value``
     and whose real uid is this process's real uid (Linux).

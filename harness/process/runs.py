@@ -18,18 +18,8 @@ from pathlib import Path
 import psutil
 
 from harness.appenv.app_env import MARKER_VARIABLE
+from harness.files.owned import runner_alive
 from harness.process.teardown import processes_with_marker
-
-
-def _runner_alive(pid: int, started: float) -> bool:
-    try:
-        runner = psutil.Process(pid)
-        # The start time tells a recycled pid from the runner that wrote the record; a zombie (a
-        # killed runner its parent has not reaped, or never will, as a container's PID 1 may not)
-        # is as dead as a runner gets.
-        return abs(runner.create_time() - started) < 0.01 and runner.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def register(state_dir: Path, marker: str) -> Path:
@@ -60,7 +50,7 @@ def sweep_stale_runs(state_dir: Path) -> list[str]:
         except (OSError, ValueError, KeyError, TypeError):
             record.unlink(missing_ok=True)  # unreadable: nothing can be matched exactly by it
             continue
-        if pid == os.getpid() or _runner_alive(pid, started):
+        if pid == os.getpid() or runner_alive(pid, started):
             continue
         for leftover in processes_with_marker(marker, MARKER_VARIABLE):
             with contextlib.suppress(ProcessLookupError, PermissionError):

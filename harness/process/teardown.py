@@ -125,11 +125,30 @@ def _describe(pid: int) -> str:
         return f"pid {pid}"
 
 
-def _send(pgid: int, pids: Iterable[int], signum: int) -> None:
-    """Signal the group once, and individually only the processes that have left it: an app that
-    takes a second SIGTERM as "force quit now" must not get two."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
+def _group_is_ours(process: subprocess.Popen[bytes], pgid: int) -> bool:
+    """Whether signalling group ``pgid`` can reach only the app's own processes.
+
+    Until the app is reaped its pid, and so the group's id, cannot be handed out again. Once it is
+    reaped, any process with that pid is someone else's: the kernel reuses a number only when no
+    process has it as pid or group id, so the app's group is empty then, and the number a stranger's.
+    """
+    if process.returncode is None:
+        return True
+    try:
+        os.kill(pgid, 0)
+    except ProcessLookupError:
+        return True  # no such process: members left, if any, are the app's
+    except PermissionError:
+        return False
+    return False
+
+
+def _send(process: subprocess.Popen[bytes], pgid: int, pids: Iterable[int], signum: int) -> None:
+    """Signal the group once (while it can only be the app's), and individually only the processes
+    that have left it: an app that takes a second SIGTERM as "force quit now" must not get two."""
+    if _group_is_ours(process, pgid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signum)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             if os.getpgid(pid) != pgid:
@@ -148,11 +167,13 @@ def _signalable(pid: int, *, group: bool = False) -> bool:
 
 
 def _still_there(process: subprocess.Popen[bytes], pgid: int, watched: set[int]) -> set[int]:
-    gone = process.poll() is not None and not _signalable(pgid, group=True)
+    exited = process.poll() is not None
+    group = _group_is_ours(process, pgid)  # not once its number went to a stranger
+    gone = exited and not (group and _signalable(pgid, group=True))
     if gone and not any(_signalable(pid) for pid in watched):
         return set()  # the common case after a clean exit, without reading /proc
     table = _process_table()  # something is there: tell live processes from zombies
-    left = {pid for pid, entry in table.items() if entry.pgrp == pgid or pid in watched}
+    left = {pid for pid, entry in table.items() if (group and entry.pgrp == pgid) or pid in watched}
     if process.poll() is None:
         left.add(process.pid)
     return left
@@ -176,19 +197,19 @@ def _terminate(
     process: subprocess.Popen[bytes], pgid: int, targets: set[int], grace: float
 ) -> tuple[set[int], bool]:
     """SIGTERM ``targets`` and the group, SIGKILL what outlives ``grace``; return (survivors, forced)."""
-    _send(pgid, targets, signal.SIGTERM)
+    _send(process, pgid, targets, signal.SIGTERM)
     left = _wait_until_gone(process, pgid, targets, time.monotonic() + grace)
     if not left:
         return set(), False
-    _send(pgid, left, signal.SIGKILL)
+    _send(process, pgid, left, signal.SIGKILL)
     return _wait_until_gone(process, pgid, targets | left, time.monotonic() + KILL_WAIT_SECONDS), True
 
 
 def _kill_now(process: subprocess.Popen[bytes], pgid: int, targets: set[int], marker: str | None) -> None:
     """SIGKILL the app's group, ``targets`` and everything carrying ``marker``, without waiting."""
-    _send(pgid, targets | {process.pid}, signal.SIGKILL)
+    _send(process, pgid, targets | {process.pid}, signal.SIGKILL)
     if marker:
-        _send(pgid, processes_with_marker(marker, APP_MARKER_VARIABLE), signal.SIGKILL)
+        _send(process, pgid, processes_with_marker(marker, APP_MARKER_VARIABLE), signal.SIGKILL)
 
 
 def stop_process_tree(process: subprocess.Popen[bytes], marker: str | None, grace: float) -> StopReport:
@@ -198,12 +219,17 @@ def stop_process_tree(process: subprocess.Popen[bytes], marker: str | None, grac
     """
     started = time.monotonic()
     pgid = process.pid  # the app leads its own session, so its group id is its pid
-    targets = _targets(process.pid)
+    # Once the app is reaped its pid may be a stranger's, and so would its "descendants" be.
+    targets = _targets(process.pid) if _group_is_ours(process, pgid) else set()
     forced = False
     left: set[int] = set()
     try:
         # The app may have exited on its own and still have left descendants or group members behind.
-        if process.poll() is None or targets or _signalable(pgid, group=True):
+        if (
+            process.poll() is None
+            or targets
+            or (_group_is_ours(process, pgid) and _signalable(pgid, group=True))
+        ):
             left, forced = _terminate(process, pgid, targets, grace)
     except BaseException:
         # Interrupted during the grace period (Ctrl-C, or SIGTERM that the pytest plugin turns

@@ -51,6 +51,9 @@ MARKER_VARIABLE = "HARNESS_RUN_MARKER"
 def clean_up(marker: str | None, groups: set[int]) -> None:
     """SIGKILL ``groups`` and every process of this uid that carries exactly ``marker``."""
     for pgid in groups:
+        # A group whose number went to a stranger (the app ended long ago) is not ours to signal.
+        if marker and procscan.LINUX and not procscan.group_still_ours(pgid, MARKER_VARIABLE, marker):
+            continue
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
     if marker and procscan.LINUX:

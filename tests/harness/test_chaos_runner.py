@@ -112,17 +112,15 @@ def test_killed_runners_watchdog_removes_the_tls_bundle_and_trust_store(tmp_path
 
 
 def test_killed_runners_watchdog_removes_the_env_file(tmp_path):
-    """PENDING WIRING: passes once ``Harness`` calls ``Watchdog.watch_file(env_file)`` right after
-    writing the env file (and again after rewriting it); until then the env file, with the app's
-    secrets, stays on disk after a SIGKILL and this test fails at its last assertion."""
+    """The env file holds the app's secrets: the run tells its watchdog of every env file it writes
+    (harness.files.run_files), and the watchdog removes it when the runner is SIGKILLed."""
     outcome = runner_signal(tmp_path, _token(), signal.SIGKILL, "test")
 
     assert outcome.survivors == [], outcome.output
     assert outcome.returncode == -signal.SIGKILL
     [env_file] = outcome.details["run_files"]["env"]  # it was on disk at the SIGKILL
     assert env_file.is_relative_to(outcome.project), env_file
-    # ENV FILE: removed by the watchdog (exited by now, see above), which needs Harness to
-    # watch_file() it: PENDING WIRING, see the docstring.
+    # Removed by the watchdog, which has exited by now (see above).
     assert not env_file.exists(), f"the env file {env_file} outlived the SIGKILLed runner's watchdog"
 
 

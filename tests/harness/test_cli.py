@@ -53,6 +53,41 @@ def test_check_reports_a_command_that_is_not_installed(tmp_path):
     assert "was not found on PATH" in result.stdout
 
 
+def test_check_reports_files_a_run_would_refuse_to_write_and_writes_nothing(tmp_path):
+    tiny_project(
+        tmp_path,
+        app={"env_file": "env/mine.env", "log_dir": "logs"},
+        extra="[tool.harness.profiles.other]\nenv = { X = 1 }\n",
+    )
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "mine.env").write_text("MINE=1\n")  # the project's own file
+    (tmp_path / "env" / "mine.other.env").symlink_to(tmp_path / "pyproject.toml")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "default.log").write_text("the project's own log\n")
+
+    result = cli(tmp_path, "check")
+
+    assert result.returncode == 1, result.stdout
+    assert "profile default: PROBLEM" in result.stdout
+    assert "profile other: PROBLEM" in result.stdout
+    assert f"{tmp_path / 'env' / 'mine.env'} exists and harness did not write it" in result.stdout
+    assert f"{tmp_path / 'env' / 'mine.other.env'} is a symbolic link" in result.stdout
+    assert f"{tmp_path / 'logs' / 'default.log'} exists and harness did not write it" in result.stdout
+    assert (tmp_path / "env" / "mine.env").read_text() == "MINE=1\n"
+    assert (tmp_path / "logs" / "default.log").read_text() == "the project's own log\n"
+    assert not (tmp_path / ".harness").exists()  # check starts nothing and writes nothing
+
+
+def test_check_refuses_a_path_outside_the_project_at_load(tmp_path):
+    tiny_project(tmp_path / "project", app={"env_file": "../elsewhere/app.env"})
+    result = cli(tmp_path / "project", "check")
+    assert result.returncode == 1
+    assert "tool.harness.env_file: the env file would be written at" in result.stdout
+    assert "outside the project" in result.stdout
+    assert "allow_writes_outside_project = true" in result.stdout
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_env_prints_what_the_app_gets_with_secrets_masked(tmp_path):
     tiny_project(
         tmp_path,

@@ -393,20 +393,57 @@ def test_explicit_values_are_kept():
     assert isinstance(app.shutdown_timeout, float)
 
 
-@pytest.mark.parametrize("value", [False, ""])
-def test_port_env_false_or_empty_means_no_port_variable(value):
-    assert parse_table({"command": ["app"], "port_env": value}, SOURCE).app.port_env is None
+def test_port_env_false_means_no_port_variable():
+    config = parse_table({"command": ["app", "--port", "{port}"], "port_env": False}, SOURCE)
+    assert config.app.port_env is None
+
+
+def test_an_empty_port_env_is_refused():
+    error = config_error({"command": ["app", "{port}"], "port_env": ""})
+    assert_single_problem(error, "tool.harness.port_env", "expected an environment variable name", "found ''")
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ({"command": ["app"], "port_env": False}, "tool.harness"),
+        (
+            {"command": ["app", "{port}"], "port_env": False, "profiles": {"p": {"command": ["other"]}}},
+            "tool.harness.profiles.p",
+        ),
+        (
+            {"command": ["app"], "port_env": False, "port": 8000, "profiles": {"p": {"port": 0}}},
+            "tool.harness.profiles.p",
+        ),
+    ],
+    ids=["base", "profile-command", "profile-port"],
+)
+def test_port_env_false_without_port_in_the_command_is_refused(table, key):
+    error = config_error(table)
+    assert_single_problem(error, key, "port_env = false, but the command has no {port}", "fix: put {port}")
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"command": ["app", "--port={port}"], "port_env": False},
+        {"command": ["app"], "port_env": False, "port": 8123},  # a fixed port the app knows itself
+        {"command": ["app"], "port_env": False, "port": 8123, "profiles": {"p": {"startup_timeout": 5}}},
+    ],
+)
+def test_port_env_false_with_a_way_to_the_port_is_accepted(table):
+    assert parse_table(table, SOURCE).app.port_env is None
 
 
 def test_relative_paths_are_resolved_against_the_config_directory(tmp_path):
     source = tmp_path / "project" / "pyproject.toml"
     config = parse_table(
-        {"command": ["app"], "cwd": "src/app", "env_file": "conf/test.env", "log_dir": "../logs"}, source
+        {"command": ["app"], "cwd": "src/app", "env_file": "conf/test.env", "log_dir": "var/../logs"}, source
     )
     project = (tmp_path / "project").resolve()
     assert config.app.cwd == project / "src" / "app"
     assert config.env_file == project / "conf" / "test.env"
-    assert config.log_dir == tmp_path.resolve() / "logs"
+    assert config.log_dir == project / "logs"
 
 
 def test_absolute_cwd_is_kept(tmp_path):

@@ -409,6 +409,10 @@ def test_load_config_of_a_valid_document_with_random_edits(workdir, edits):
 safe_text = st.text(
     alphabet=st.characters(blacklist_characters="{}\x00", blacklist_categories=("Cs",)), max_size=8
 )
+#: Relative paths that stay inside the project (a path leading out of it is refused at load).
+project_paths = st.lists(
+    st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_. -]{0,7}", fullmatch=True), min_size=1, max_size=3
+).map("/".join)
 
 
 def templates(fields: list[str]) -> st.SearchStrategy[str]:
@@ -438,7 +442,7 @@ def app_values_valid(fields: list[str]) -> dict[str, st.SearchStrategy[object]]:
             lambda text: "/" + text
         ),
         "host": st.sampled_from(["127.0.0.1", "::1", "localhost", "0.0.0.0"]),
-        "port_env": st.one_of(st.from_regex(ENV_NAME, fullmatch=True), st.just(False), st.just("")),
+        "port_env": st.one_of(st.from_regex(ENV_NAME, fullmatch=True), st.just(False)),
         "port": st.integers(0, 65535),
         "startup_timeout": seconds,
         "shutdown_timeout": seconds,
@@ -460,8 +464,8 @@ def valid_tables(draw: st.DrawFn) -> dict[str, object]:
                 {},
                 optional={
                     "env": env_tables_valid(fields),
-                    "env_file": safe_text.filter(lambda text: text.strip()),
-                    "log_dir": safe_text.filter(lambda text: text.strip()),
+                    "env_file": project_paths,
+                    "log_dir": project_paths,
                 },
             )
         )
@@ -486,7 +490,19 @@ def valid_tables(draw: st.DrawFn) -> dict[str, object]:
     )
     if profiles:
         table["profiles"] = profiles
+    _give_the_app_a_way_to_its_port(table)
     return table
+
+
+def _give_the_app_a_way_to_its_port(table: dict[str, object]) -> None:
+    """With ``port_env = false`` the app learns its port only from ``{port}`` in its command or a fixed
+    port (anything else is refused at load): give such a base or profile a fixed port."""
+    base_port_env = table.get("port_env", "PORT")
+    if base_port_env is False and not table.get("port"):
+        table["port"] = 8000
+    for body in dict(table.get("profiles", {})).values():  # type: ignore[call-overload]
+        if body.get("port_env", base_port_env) is False and not body.get("port", table.get("port")):
+            body["port"] = 8000
 
 
 @FUZZ

@@ -1,5 +1,6 @@
-"""Validation of the service keys ``tls``, ``simulator`` and ``options``: one clear problem each,
-naming the key and the fix. A dummy simulator (simulator_support) stands in for the real ones."""
+"""Validation of the service keys ``tls``, ``simulator``, ``options``, ``max_body_bytes`` and
+``request_timeout``: one clear problem each, naming the key and the fix. A dummy simulator
+(simulator_support) stands in for the real ones."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import pytest
 
 from harness import simulators
 from harness.config import parse_table
+from harness.config.load import DEFAULTS
+from harness.config.model import ServiceConfig
 from harness.errors import ConfigError
+from harness.mocks.server import RequestLimits
+from harness.orchestrator import Harness
 
 from . import simulator_support
 
@@ -139,3 +144,67 @@ def test_tls_placeholders_without_a_tls_service_are_unknown():
         parse_table({"command": ["app"], "env": {"CA": "{tls.ca_bundle}"}, "services": {"api": {}}}, SOURCE)
     (problem,) = info.value.problems
     assert problem.startswith("tool.harness.env.CA: unknown placeholder {tls.ca_bundle}")
+
+
+# -- request limits: max_body_bytes, request_timeout ---------------------------------------------------
+
+
+def test_request_limits_default_to_64_mib_and_30_seconds_everywhere():
+    # The documented defaults, the same in the loader, the model and the mock itself.
+    api = parse_table({"command": ["app"], "services": {"api": {}}}, SOURCE).services["api"]
+    assert (api.max_body_bytes, api.request_timeout) == (67108864, 30.0)
+    assert (DEFAULTS["max_body_bytes"], DEFAULTS["request_timeout"]) == (67108864, 30.0)
+    assert ServiceConfig(name="api").max_body_bytes == RequestLimits().max_body_bytes == 64 * 1024 * 1024
+    assert ServiceConfig(name="api").request_timeout == RequestLimits().request_timeout == 30.0
+
+
+def test_request_limits_are_kept_and_reach_the_mock_service(tmp_path):
+    config = parse_table(
+        {"command": ["app"], "services": {"api": {"max_body_bytes": 1000, "request_timeout": 2.5}}},
+        tmp_path / "pyproject.toml",
+    )
+    api = config.services["api"]
+    assert (api.max_body_bytes, api.request_timeout) == (1000, 2.5)
+    mock = Harness(config).services["api"]  # nothing starts until asked
+    assert mock.limits == RequestLimits(max_body_bytes=1000, request_timeout=2.5)
+    assert (mock.max_body_bytes, mock.request_timeout) == (1000, 2.5)
+
+
+def test_an_integer_request_timeout_is_a_number_of_seconds():
+    api = parse_table({"command": ["app"], "services": {"api": {"request_timeout": 5}}}, SOURCE).services[
+        "api"
+    ]
+    assert api.request_timeout == 5.0
+    assert isinstance(api.request_timeout, float)
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, 1e9, "64MiB", True, [1], {"bytes": 1}])
+def test_max_body_bytes_must_be_a_positive_integer(value):
+    problem = single({"max_body_bytes": value})
+    assert problem.startswith(
+        f"{WHERE}.max_body_bytes: expected a positive integer number of bytes, found {value!r}"
+    ), problem
+    assert "fix: the largest request body the mock reads (a larger one is answered 413)" in problem
+    assert "default 67108864 (64 MiB)" in problem
+
+
+@pytest.mark.parametrize("value", [0, -1, 0.0, 86401, float("inf"), float("nan"), "30s", True, [30]])
+def test_request_timeout_must_be_a_positive_number_of_seconds(value):
+    problem = single({"request_timeout": value})
+    assert problem.startswith(
+        f"{WHERE}.request_timeout: expected a positive number of seconds (at most 86400), found {value!r}"
+    ), problem
+    assert (
+        "fix: the seconds a client gets to send one whole request (past them the mock answers 408)" in problem
+    )
+
+
+def test_a_misspelt_limit_key_suggests_the_right_one():
+    assert (
+        single({"max_body_size": 10})
+        == f"{WHERE}.max_body_size: unknown key (did you mean 'max_body_bytes'?)"
+    )
+    assert (
+        single({"request_timout": 10})
+        == f"{WHERE}.request_timout: unknown key (did you mean 'request_timeout'?)"
+    )

@@ -1,4 +1,5 @@
-"""write_env_file: owner-only, atomic, and read back exactly by python-dotenv."""
+"""The env file as harness writes it (envfile.render through files.owned.write_owned): owner-only,
+atomic, marked with its run, and read back exactly by python-dotenv."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ import pytest
 from dotenv import dotenv_values, load_dotenv
 
 from harness.appenv import envfile
-from harness.appenv.envfile import write_env_file
+from harness.errors import HarnessError
+from harness.files import owned
+from harness.files.owned import RunStamp, write_owned
+
+STAMP = RunStamp.of_this_process("harness-test-envfile")
+
+
+def write_env_file(path, values):
+    """Write ``values`` as harness writes an app's env file."""
+    write_owned(path, envfile.render(values), root=path.parent.parent, stamp=STAMP, what="x", key="env_file")
+    return path
+
 
 TRICKY = {
     "SINGLE_QUOTE": "it's",
@@ -50,8 +62,7 @@ def test_file_mode_is_exactly_0600(tmp_path):
 
 
 def test_replacing_a_world_readable_file_makes_it_0600(tmp_path):
-    path = tmp_path / "app.env"
-    path.write_text("OLD=1\n")
+    path = write_env_file(tmp_path / "app.env", {"OLD": "1"})
     path.chmod(0o644)
     write_env_file(path, {"KEY": "secret"})
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -71,42 +82,38 @@ def test_no_temporary_file_is_left_behind(tmp_path):
 
 
 def test_replaces_an_existing_file_atomically(tmp_path):
-    target = tmp_path / "app.env"
-    target.write_text("OLD=old\nSTALE=yes\n")
+    target = write_env_file(tmp_path / "app.env", {"OLD": "old", "STALE": "yes"})
+    old_content = target.read_text()
     with target.open() as reader_of_old_version:
         old_inode = os.fstat(reader_of_old_version.fileno()).st_ino
         write_env_file(target, {"NEW": "new"})
         # The old file was replaced by a rename, not truncated in place: a reader that had it open
         # still sees the complete old content.
-        assert reader_of_old_version.read() == "OLD=old\nSTALE=yes\n"
+        assert reader_of_old_version.read() == old_content
     assert target.stat().st_ino != old_inode
     assert dotenv_values(target) == {"NEW": "new"}
 
 
 def test_failed_write_leaves_no_temporary_file_and_keeps_the_old_file(tmp_path, monkeypatch):
-    target = tmp_path / "app.env"
-    target.write_text("OLD=old\n")
+    target = write_env_file(tmp_path / "app.env", {"OLD": "old"})
+    old_content = target.read_text()
 
     def broken_replace(source, destination):
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(envfile.os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(owned.os, "replace", broken_replace)
+    with pytest.raises(HarnessError, match=r"cannot write x at .*app\.env: No space left on device"):
         write_env_file(target, {"NEW": "new"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.env"]
-    assert target.read_text() == "OLD=old\n"
+    assert target.read_text() == old_content
 
 
-def test_header_is_written_as_comments(tmp_path):
-    target = write_env_file(tmp_path / "app.env", {"A": "1"}, header="written by harness\n\nprofile: ci")
-    lines = target.read_text().splitlines()
-    assert lines[:3] == ["# written by harness", "#", "# profile: ci"]
-    assert dotenv_values(target) == {"A": "1"}
-
-
-def test_without_header_the_file_starts_with_the_values(tmp_path):
+def test_the_first_line_is_the_run_s_mark_then_the_values(tmp_path):
     target = write_env_file(tmp_path / "app.env", {"A": "1"})
-    assert target.read_text().startswith("A=")
+    first, second = target.read_text().splitlines()
+    assert first.startswith(f"# harness run {STAMP.marker} (pid {STAMP.pid}, started ")
+    assert second == "A='1'"
+    assert dotenv_values(target) == {"A": "1"}
 
 
 def test_empty_mapping_gives_a_readable_empty_env_file(tmp_path):
@@ -129,7 +136,7 @@ def test_dotenv_values_reads_back_exactly_what_was_written(tmp_path, monkeypatch
 
 
 def test_all_tricky_values_together_round_trip(tmp_path):
-    target = write_env_file(tmp_path / "app.env", TRICKY, header="tricky")
+    target = write_env_file(tmp_path / "app.env", TRICKY)
     assert dotenv_values(target) == TRICKY
 
 

@@ -1,6 +1,7 @@
 """Mock server robustness: malformed HTTP, a 50 MB request body, a client that disconnects
 mid-request, and 1,000 concurrent connections (bounded in time) never stop a service from answering
-the next request.
+the next request; abusive requests (huge declared sizes, endless headers, a client that trickles)
+are refused at once, in bounded memory and CPU.
 
 After each abuse the same :class:`MockService` answers a normal expectation with 200, promptly (a
 generous deadline, never a tight timing assertion), and its serving thread is still alive. Loopback
@@ -11,11 +12,14 @@ promptly whatever clients are still connected.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import gc
 import http.client
+import math
 import random
 import resource
+import select
 import selectors
 import socket
 import struct
@@ -25,11 +29,14 @@ import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
 
+import psutil
 import pytest
 import requests
 from werkzeug.wrappers import Request, Response
 
+from harness.errors import HarnessError
 from harness.mocks import MockService
+from harness.mocks.tls import CertificateAuthority
 
 from .support import DEADLINE, wait_for
 
@@ -507,3 +514,410 @@ def test_1000_concurrent_connections_then_the_next_request_is_answered(service, 
         lambda: threading.active_count() <= threads_before,
         f"the service's connection threads to end ({threads_before} threads before)",
     )
+
+
+# -- bounded requests -------------------------------------------------------------------------------------
+#
+# One request never costs a mock unbounded memory or CPU (issue 12). werkzeug's chunked reader, given a
+# declared chunk size of 0xFFFFFFFF and a connection that then ended, looped forever with its buffer
+# growing by ~0.5 GB/s, while the test passed. The mock runs in this process, as it does in the runner,
+# so this process's RSS and CPU time are what is measured.
+
+#: The abused service's request_timeout. Not a multiple of the trickle's one-second pace, so the mock's
+#: answer never crosses a byte the client is sending (which would reset the connection).
+BOUNDED_TIMEOUT = 1.5
+#: The issue's bounds: the runner's RSS grows by less than this per abusive request ...
+RSS_GROWTH_LIMIT = 50 * MIB
+#: ... and a good request afterwards is answered within this (the fastest of a few attempts).
+GOOD_ANSWER_SECONDS = 0.1
+#: A thread left spinning keeps most of a core busy (it holds the GIL while it loops, and other
+#: processes' load does not count in this process's CPU time), an idle mock none: over a window of
+#: SPIN_WINDOW seconds the process must use less than SPIN_CPU_SHARE of one core.
+SPIN_WINDOW = 0.5
+SPIN_CPU_SHARE = 0.25
+
+KIB_64 = 64 * 1024
+HEAD = b"POST /next HTTP/1.1\r\nHost: x\r\n"
+CHUNKED = HEAD + b"Transfer-Encoding: chunked\r\n\r\n"
+
+
+@dataclasses.dataclass(frozen=True)
+class Abuse:
+    sent: bytes
+    status: int  # what the mock answers (and lists in rejected_requests)
+    trickle: bytes = b""  # sent next, one byte a second, until the mock answers
+
+
+ABUSES = {
+    "chunk size 0xFFFFFFFF": Abuse(CHUNKED + b"FFFFFFFF\r\n" + b"x" * 16, 413),
+    "chunk size of 20 hex digits": Abuse(CHUNKED + b"F" * 20 + b"\r\n", 413),
+    "chunk one byte over 64 MiB": Abuse(CHUNKED + b"%x\r\n" % (64 * MIB + 1), 413),
+    "negative Content-Length": Abuse(HEAD + b"Content-Length: -1\r\n\r\n", 400),
+    "overflowing Content-Length (2**64)": Abuse(HEAD + b"Content-Length: %d\r\n\r\n" % 2**64, 413),
+    "Content-Length of 5,000 digits": Abuse(HEAD + b"Content-Length: " + b"9" * 5000 + b"\r\n\r\n", 413),
+    "Content-Length one byte over 64 MiB": Abuse(HEAD + b"Content-Length: %d\r\n\r\n" % (64 * MIB + 1), 413),
+    "header line over 64 KiB": Abuse(HEAD + b"X-Big: " + b"a" * KIB_64 + b"\r\n\r\n", 431),
+    "over 1,000 headers": Abuse(HEAD + b"".join(b"X-%d: v\r\n" % i for i in range(1001)) + b"\r\n", 431),
+    "request line over 64 KiB": Abuse(b"GET /" + b"a" * KIB_64 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    "body trickled a byte a second": Abuse(HEAD + b"Content-Length: 100\r\n\r\n", 408, trickle=b"x" * 100),
+    "headers trickled a byte a second": Abuse(
+        b"GET /next HTTP/1.1\r\n", 408, trickle=b"X-Slow: " + b"s" * 100
+    ),
+    "request line trickled a byte a second": Abuse(b"G", 408, trickle=b"ET /" + b"s" * 100),
+}
+
+
+@pytest.fixture
+def bounded() -> Iterator[MockService]:
+    mock = MockService("bounded", request_timeout=BOUNDED_TIMEOUT)
+    mock.start()
+    mock.expect_request(NEXT).respond_with_data("fine")
+    try:
+        assert_answers_next(mock)  # warm: its threads and whatever a first request imports
+        mock.begin_test()
+        yield mock
+    finally:
+        mock.stop()
+
+
+def rss() -> int:
+    return int(psutil.Process().memory_info().rss)
+
+
+def cpu_seconds() -> float:
+    times = psutil.Process().cpu_times()
+    return float(times.user + times.system)
+
+
+def assert_no_thread_spins() -> None:
+    """No thread of this process keeps a core busy: measured over a window (a measurement, not a
+    wait for an event), the best of three, so that a burst of this process's own work (a garbage
+    collection, say) does not fail it while a spinning thread, busy in every window, still does."""
+    shares = []
+    for _ in range(3):
+        cpu, started = cpu_seconds(), time.monotonic()
+        time.sleep(SPIN_WINDOW)
+        shares.append((cpu_seconds() - cpu) / (time.monotonic() - started))
+        if shares[-1] < SPIN_CPU_SHARE:
+            return
+    pytest.fail(f"this process used {', '.join(f'{s:.0%}' for s in shares)} of a core while idle")
+
+
+def fastest_good_answer(service: MockService, attempts: int = 5) -> float:
+    """Seconds for a new connection's GET /next to be answered 200, the fastest of ``attempts``
+    (a busy machine may delay any one of them)."""
+    best = math.inf
+    for _ in range(attempts):
+        started = time.perf_counter()
+        connection = http.client.HTTPConnection(service.host, service.port, timeout=DEADLINE)
+        try:
+            connection.request("GET", NEXT)
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (200, b"fine")
+        finally:
+            connection.close()
+        best = min(best, time.perf_counter() - started)
+        if best < GOOD_ANSWER_SECONDS:
+            break
+    return best
+
+
+def abuse_and_read(sock: socket.socket, abuse: Abuse) -> tuple[bytes, bool]:
+    """Send ``abuse`` and read the answer, never closing or half-closing: the mock must answer (and
+    close) on its own. Returns what was received and whether the mock closed the connection."""
+    with contextlib.suppress(OSError):  # a mock that has answered and closed may reset the rest
+        sock.sendall(abuse.sent)
+    trickle = iter(abuse.trickle)
+    received = b""
+    deadline = time.monotonic() + DEADLINE
+    while (left := deadline - time.monotonic()) > 0:
+        # With a trickle, a second without an answer is the cue for its next byte.
+        readable, _, _ = select.select([sock], [], [], min(1.0, left) if abuse.trickle else left)
+        if not readable:
+            byte = next(trickle, None)
+            if byte is not None:
+                with contextlib.suppress(OSError):
+                    sock.sendall(bytes([byte]))
+            continue
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionError:  # closed with some of what was sent unread: a reset, not a FIN
+            return received, True
+        if not chunk:
+            return received, True
+        received += chunk
+    return received, False
+
+
+@pytest.mark.parametrize("abuse", ABUSES.values(), ids=ABUSES.keys())
+def test_an_abusive_request_is_refused_at_once_in_bounded_memory_and_cpu(bounded, abuse, caplog):
+    gc.collect()
+    before = rss()
+    started = time.monotonic()
+    with connect(bounded) as sock:
+        answer, closed = abuse_and_read(sock, abuse)
+    elapsed = time.monotonic() - started
+
+    # Answered without waiting for the rest of the body (or the client's end), and disconnected.
+    assert closed, f"the connection was still open after {DEADLINE} s; received {answer[:200]!r}"
+    # The answer itself can be lost to a reset when the mock closes with part of the request unread.
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 %d " % abuse.status), answer[:200]
+    [rejected] = bounded.rejected_requests
+    assert rejected.startswith(f"{abuse.status} "), rejected
+    assert f"rejected before any expectation saw it: {rejected}" in bounded.describe_requests()
+    assert bounded.requests == []
+    assert bounded.log == []  # no expectation answered it
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]  # said once, above
+    if abuse.trickle:
+        assert elapsed >= BOUNDED_TIMEOUT, "cut off before its request_timeout"
+        assert "request_timeout (1.5 s)" in rejected
+
+    assert_no_thread_spins()
+    grown = rss() - before
+    assert grown < RSS_GROWTH_LIMIT, f"RSS grew by {grown / MIB:.0f} MiB"
+    fastest = fastest_good_answer(bounded)
+    assert fastest < GOOD_ANSWER_SECONDS, f"the next good request took {fastest * 1000:.0f} ms at best"
+
+
+@pytest.mark.parametrize("size", [b"FFFFFFFF", b"100000000", b"FFFFFFFFFFFFFFFF", b"0" * 50 + b"FFFFFFFF"])
+def test_the_80_byte_request_of_issue_12_then_closing(bounded, size):
+    # The request as it was seen: a huge declared chunk, a few bytes of it, and the client gone.
+    sent = b"POST /v1/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\nabc"
+    gc.collect()
+    before = rss()
+    with connect(bounded) as sock:
+        sock.sendall(sent)
+    wait_for(lambda: bounded.rejected_requests != [], "the request to be rejected")
+    [rejected] = bounded.rejected_requests
+    assert rejected.startswith("413 "), rejected
+    assert "is over this service's max_body_bytes (67108864)" in rejected
+    assert "request line 'POST /v1/items HTTP/1.1'" in rejected
+    assert_no_thread_spins()
+    assert rss() - before < RSS_GROWTH_LIMIT
+    assert fastest_good_answer(bounded) < GOOD_ANSWER_SECONDS
+
+
+# -- the limits themselves ----------------------------------------------------------------------------------
+
+LIMIT = 1000
+
+
+@pytest.fixture
+def small() -> Iterator[MockService]:
+    """A service that reads bodies of at most LIMIT bytes, and echoes them."""
+    mock = MockService("small", max_body_bytes=LIMIT, request_timeout=BOUNDED_TIMEOUT)
+    mock.start()
+    mock.expect_request("/echo", method="POST").respond_with_handler(
+        lambda request: Response(request.get_data())
+    )
+    mock.expect_request(NEXT).respond_with_data("fine")
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+def exchange(service: MockService, sent: bytes) -> bytes:
+    """Send ``sent`` whole, half-close, and read until the mock closes."""
+    with connect(service) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(sent)
+            sock.shutdown(socket.SHUT_WR)
+        return read_all(sock)
+
+
+def echo_body(answer: bytes) -> bytes:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), answer[:300]
+    return body
+
+
+def chunked(*chunks: bytes, tail: bytes = b"0\r\n\r\n") -> bytes:
+    return (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks)
+        + tail
+    )
+
+
+def test_a_body_of_max_body_bytes_is_read_and_one_byte_more_is_refused_unread(small):
+    body = random.Random(1).randbytes(LIMIT)
+    answer = exchange(
+        small, b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (LIMIT, body)
+    )
+    assert echo_body(answer) == body
+    assert small.rejected_requests == []
+
+    # Refused from the header alone: no byte of the body was sent, and the answer came anyway.
+    with connect(small) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (LIMIT + 1))
+        answer = read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    [rejected] = small.rejected_requests
+    assert rejected.startswith("413 "), rejected  # its phrase differs between Python versions
+    assert rejected.endswith(
+        "(Content-Length 1001 is over this service's max_body_bytes (1000)), "
+        "request line 'POST /echo HTTP/1.1'"
+    )
+    assert [entry.path for entry in small.requests] == ["/echo"]
+
+
+def test_chunks_are_counted_together_against_max_body_bytes(small):
+    assert echo_body(exchange(small, chunked(b"a" * 600, b"b" * 400))) == b"a" * 600 + b"b" * 400
+    assert small.rejected_requests == []
+
+    # The second chunk's declared size takes the body past the limit: refused before it is read, and
+    # what follows it is not taken for a next request (a single rejection).
+    answer = exchange(small, chunked(b"a" * 600, b"b" * 401))
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    [rejected] = small.rejected_requests
+    assert rejected.startswith("413 "), rejected
+    assert (
+        "a chunk of 0x191 bytes after 600 bytes of body is over this service's max_body_bytes (1000)"
+        in rejected
+    )
+    assert [entry.path for entry in small.requests] == ["/echo"]
+
+
+def test_chunk_extensions_and_trailers_are_accepted(small):
+    sent = chunked(tail=b"0;last\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n").replace(
+        b"\r\n\r\n", b"\r\n\r\n3;name=value\r\nabc\r\n2 ; x\r\nde\r\n", 1
+    )
+    assert echo_body(exchange(small, sent)) == b"abcde"
+    assert small.rejected_requests == []
+
+
+BROKEN_CHUNKS = {
+    "no CRLF after the data": (
+        chunked(b"abc").replace(b"abc\r\n", b"abcXY"),
+        "Missing chunk terminating newline",
+    ),
+    "a chunk line over 64 KiB": (
+        chunked(tail=b"0;" + b"e" * KIB_64 + b"\r\n\r\n"),
+        "a chunk line is over 65536",
+    ),
+    "endless trailers": (
+        chunked(tail=b"0\r\n" + b"X-T: 1\r\n" * 200 + b"\r\n"),
+        "more than 100 trailer lines",
+    ),
+    "cut off in the trailers": (
+        chunked(tail=b"0\r\nX-T: 1\r\n"),
+        "the connection ended inside the request body",
+    ),
+    "cut off after a chunk's data": (
+        chunked(tail=b"").replace(b"\r\n\r\n", b"\r\n\r\n3\r\nabc", 1),
+        "ended inside",
+    ),
+}
+
+
+@pytest.mark.parametrize(("sent", "why"), BROKEN_CHUNKS.values(), ids=BROKEN_CHUNKS.keys())
+def test_broken_chunked_framing_is_rejected_with_its_reason(small, sent, why):
+    answer = exchange(small, sent)
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    [rejected] = small.rejected_requests
+    assert rejected.startswith("400 "), rejected
+    assert why in rejected
+    assert small.requests == []
+    assert_answers_next(small)
+
+
+def test_a_refused_client_that_keeps_sending_is_disconnected_not_read(small):
+    # werkzeug "drains" a connection after its answer (blocking reads of 10 MB, up to 10 GB): a client
+    # streaming on after its 413 would be read for as long as it likes. It is cut off instead.
+    with connect(small) as sock:
+        sock.sendall(chunked(tail=b"").replace(b"\r\n\r\n", b"\r\n\r\nffffff\r\n", 1))
+        sock.setblocking(False)
+        sent = 0
+        deadline = time.monotonic() + DEADLINE
+        with contextlib.suppress(ConnectionError):
+            while time.monotonic() < deadline:
+                with contextlib.suppress(BlockingIOError):
+                    sent += sock.send(BODY_CHUNK)
+                    continue
+                select.select([sock], [sock], [], 0.1)  # wait for room to send (or the close)
+        assert time.monotonic() < deadline, f"still connected after {DEADLINE} s, {sent / MIB:.0f} MiB sent"
+    assert sent < 64 * MIB, f"the mock read on: {sent / MIB:.0f} MiB sent before it closed"
+    [rejected] = small.rejected_requests
+    assert rejected.startswith("413 "), rejected
+    assert_answers_next(small)
+
+
+def test_a_client_that_sends_on_after_its_answer_is_not_waited_for(service, caplog):
+    # werkzeug never keeps a connection alive, but before closing it "drains" it: if more arrives
+    # within 10 ms of the answer (here: a next request, sent as soon as the answer is read), a
+    # blocking read of 10 MB waited until the client gave up (with only a deadline: until
+    # request_timeout, 30 s here). Now the request's input has ended: the connection closes at once.
+    with connect(service) as sock:
+        sock.sendall(b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = b""
+        deadline = time.monotonic() + DEADLINE
+        while not received.endswith(b"fine") and time.monotonic() < deadline:
+            received += sock.recv(65536)
+        assert received.startswith(b"HTTP/1.1 200 "), received[:300]
+        assert received.endswith(b"fine"), received[:300]
+        sock.sendall(b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+        rest, closed = abuse_and_read(sock, Abuse(b"", 200))
+    assert closed, f"the connection was still open {DEADLINE} s after the answer"
+    assert rest == b"", rest[:300]  # the second request was never answered: the connection closed
+    assert service.rejected_requests == []
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+def test_a_slow_request_within_its_timeout_is_answered(small):
+    # The deadline is for the whole request, not for each read: pauses that add up to less pass.
+    with connect(small) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n")
+        for byte in b"abc":
+            time.sleep(BOUNDED_TIMEOUT / 10)  # the client's own pace, not a wait for the mock
+            sock.sendall(bytes([byte]))
+        assert echo_body(read_all(sock)) == b"abc"
+    assert small.rejected_requests == []
+
+
+def test_an_idle_connection_has_not_begun_a_request(small):
+    # A client may connect early (a pool warming up) and send later: the deadline starts with the
+    # request's first byte, so the idle time (the subject of this test, hence the sleep) does not count.
+    with connect(small) as sock:
+        time.sleep(BOUNDED_TIMEOUT * 1.5)
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+        assert echo_body(read_all(sock)) == b"hi"
+    assert small.rejected_requests == []
+
+
+def test_the_deadline_holds_over_tls(tmp_path):
+    authority = CertificateAuthority(tmp_path / "bundle.pem")
+    mock = MockService("tls", ssl_context=authority.server_context(), request_timeout=BOUNDED_TIMEOUT)
+    mock.start()
+    try:
+        raw = connect(mock)
+        with authority.client_context().wrap_socket(raw, server_hostname="localhost") as sock:
+            started = time.monotonic()
+            sock.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+            answer = read_all(sock)
+            assert time.monotonic() - started >= BOUNDED_TIMEOUT
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        [rejected] = mock.rejected_requests
+        assert rejected.startswith("408 "), rejected
+    finally:
+        mock.stop()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_body_bytes": 0}, "max_body_bytes must be a positive integer number of bytes, got 0"),
+        ({"max_body_bytes": 1.5}, "max_body_bytes must be a positive integer number of bytes, got 1.5"),
+        ({"max_body_bytes": True}, "max_body_bytes must be a positive integer number of bytes, got True"),
+        (
+            {"request_timeout": 0},
+            "request_timeout must be a positive number of seconds (at most 86400), got 0",
+        ),
+        ({"request_timeout": math.nan}, "request_timeout must be a positive number of seconds"),
+        ({"request_timeout": "30"}, "request_timeout must be a positive number of seconds"),
+    ],
+)
+def test_limits_from_the_python_api_are_checked(options, message):
+    with pytest.raises(HarnessError) as info:
+        MockService("api", **options)
+    assert str(info.value).startswith(f"mock service 'api': {message}"), info.value

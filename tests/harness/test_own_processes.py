@@ -174,3 +174,41 @@ def test_the_watchdogs_sweep_leaves_another_users_process_with_the_runs_marker_a
     assert still_running([watchdog], timeout=0) == []  # close() waited for it
     assert _gone(own)
     assert _untouched(foreign, created)
+
+
+# -- a group id handed to a stranger --------------------------------------------------------------
+#
+# An app that ended long ago (crashed, reaped) left its number free; the kernel may give it to any
+# new process, which, started in a session of its own, leads a group with that very id. Signalling
+# "the app's group" then would hit a stranger. The kernel cannot be made to hand out a given pid, so
+# these tests give a reaped app's handle the pid of a live stranger: exactly the state after reuse.
+
+
+def test_teardown_never_signals_a_group_whose_number_went_to_a_stranger(start):
+    stranger = start("UNRELATED", uuid.uuid4().hex)  # its own session: leads group == its pid
+    created = psutil.Process(stranger.pid).create_time()
+    app = subprocess.Popen(["true"], start_new_session=True)
+    app.wait()  # the app ended and was reaped: its number is free
+    app.pid = stranger.pid  # ... and went to the stranger
+
+    report = stop_process_tree(app, uuid.uuid4().hex, grace=DEADLINE)
+
+    assert report.survivors == []  # the stranger's group is not the app's: nothing to report
+    assert _untouched(stranger, created)
+
+
+def test_the_watchdog_never_signals_a_group_whose_number_went_to_a_stranger(start):
+    marker = f"harness-test-{uuid.uuid4().hex}"
+    stranger = start("UNRELATED", uuid.uuid4().hex)
+    created = psutil.Process(stranger.pid).create_time()
+    own_group = start(MARKER_VARIABLE, marker)  # a live app of the run: its group is the run's
+    guard = Watchdog(marker)
+    guard.watch(stranger.pid)  # registered when it was the app's; the number is a stranger's now
+    guard.watch(own_group.pid)
+
+    guard.close(clean=False)
+
+    assert _gone(own_group)
+    assert _untouched(stranger, created)
+    assert procscan.group_still_ours(own_group.pid, MARKER_VARIABLE, marker)  # gone: no stranger there
+    assert not procscan.group_still_ours(stranger.pid, MARKER_VARIABLE, marker)

@@ -137,7 +137,9 @@ def test_a_stopped_app_gets_exactly_one_sigterm(tmp_path):
     with Harness.from_pyproject(pyproject) as h:
         log_path = h.app.log_path
 
-    assert log_path.read_text().splitlines() == ["SIGTERM #1"]
+    mark, *written_by_the_app = log_path.read_text().splitlines()
+    assert mark.startswith("# harness run ")
+    assert written_by_the_app == ["SIGTERM #1"]
 
 
 def test_group_member_whose_parent_died_is_stopped_after_the_app_exited_on_its_own():

@@ -280,16 +280,21 @@ def test_parallel_runs_get_their_own_ca(tmp_path):
 
 def test_a_stale_bundle_of_a_dead_run_is_swept(tmp_path):
     pyproject = tls_project(tmp_path)
-    stale = tmp_path / ".harness" / "tls" / "harness-1-0123456789abcdef-ca.pem"
+    stale = tmp_path / ".harness" / "tls" / f"harness-1-{'0123456789abcdef' * 2}-ca.pem"
     stale.parent.mkdir(parents=True)
     stale.write_text("left behind by a run that was SIGKILLed\n")
-    stale_store = stale.with_name("harness-1-0123456789abcdef-ca.p12")
+    stale_store = stale.with_name(f"harness-1-{'0123456789abcdef' * 2}-ca.p12")
     stale_store.write_bytes(b"")
+    # Not named as a run names its bundles: someone else's, never swept.
+    decoys = [stale.with_name("my-own-ca.pem"), stale.with_name("harness-1-abc-ca.pem")]
+    for decoy in decoys:
+        decoy.write_text("not harness's\n")
     h = Harness.from_pyproject(pyproject)
     try:
         h.start_services()
         assert not stale.exists()
         assert not stale_store.exists()
+        assert all(decoy.read_text() == "not harness's\n" for decoy in decoys)
         assert h.ca_bundle is not None
         assert h.ca_bundle.exists()
     finally:

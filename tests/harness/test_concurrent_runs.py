@@ -1,0 +1,195 @@
+"""Two runs in one checkout (two terminals, an IDE and a terminal, two CI shards side by side) never
+share a file: each gets its own env file and log, or -- where the app reads one fixed path -- the
+second is refused at once, naming the first."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from harness import Harness
+from harness.errors import ConcurrentRunError, HarnessError
+
+from .api_support import project_processes, tiny_project
+from .support import RUN_STATE_PREFIXES, still_running
+
+UPSTREAM = '[tool.harness.services.up]\nenv = { UPSTREAM = "{url}" }\n'
+
+#: A test that holds its run open until every run of the scenario has reached it, then checks that
+#: its app's env file (found through HARNESS_ENV_FILE, as apps are told to) still holds its own run's
+#: values while the other run is live.
+TOGETHER = """
+import json
+import os
+import time
+import urllib.request
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+RUNS = Path(os.environ["RUNS_DIR"])
+
+
+def env_of_app(url, name):
+    with urllib.request.urlopen(f"{url}/env?name={name}", timeout=10) as response:
+        return response.read().decode()
+
+
+def test_together(harness_app, harness_services):
+    env_file = env_of_app(harness_app.url, "HARNESS_ENV_FILE")
+    (RUNS / f"{os.getpid()}.json").write_text(json.dumps(
+        {"env_file": env_file, "log": str(harness_app.log_path), "app": harness_app.pid}
+    ))
+    deadline = time.monotonic() + 60
+    while len(list(RUNS.glob("*.json"))) < int(os.environ["RUNS_EXPECTED"]):
+        assert time.monotonic() < deadline, "the other run never came"
+        time.sleep(0.01)
+    assert dotenv_values(env_file)["UPSTREAM"] == harness_services["up"].url
+    assert env_of_app(harness_app.url, "UPSTREAM") == harness_services["up"].url
+    print(f"tiny app of this run: pid {harness_app.pid}")
+"""
+
+
+def start_pytest(project: Path, runs: Path, expected: int, *args: str, **env: str) -> subprocess.Popen[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(RUN_STATE_PREFIXES)}
+    environment.update(RUNS_DIR=str(runs), RUNS_EXPECTED=str(expected), **env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:flask", "-rA", *args],
+        cwd=project,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> str:
+    output, _ = process.communicate(timeout=120)
+    return output
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Path:
+    directory = tmp_path / "runs"
+    directory.mkdir()
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("env_a", "env_b"),
+    [
+        ({}, {}),
+        ({"HARNESS_INSTANCE": "shard-1"}, {"HARNESS_INSTANCE": "shard-2"}),
+        ({"HARNESS_INSTANCE": "same"}, {"HARNESS_INSTANCE": "same"}),
+    ],
+    ids=["no names", "named shards", "the same name twice"],
+)
+def test_two_runs_at_once_both_pass_each_with_its_own_env_file_and_log(
+    tmp_path: Path, runs: Path, env_a: dict[str, str], env_b: dict[str, str]
+) -> None:
+    project = tmp_path / "project"
+    tiny_project(
+        project, app={"env_file": "env/functional.env"}, extra=UPSTREAM, files={"test_t.py": TOGETHER}
+    )
+    started = time.time()
+
+    first = start_pytest(project, runs, 2, **env_a)
+    second = start_pytest(project, runs, 2, **env_b)
+    outputs = [finish(first), finish(second)]
+
+    for process, output in zip((first, second), outputs, strict=True):
+        assert process.returncode == 0, output
+        assert "1 passed" in output
+    seen = [json.loads(path.read_text()) for path in runs.glob("*.json")]
+    env_files = {entry["env_file"] for entry in seen}
+    logs = {entry["log"] for entry in seen}
+    assert len(env_files) == 2, seen
+    assert len(logs) == 2, seen
+    if env_a.get("HARNESS_INSTANCE", "") != env_b.get("HARNESS_INSTANCE", ""):
+        assert {Path(path).name for path in env_files} == {"functional.shard-1.env", "functional.shard-2.env"}
+    for entry in seen:  # never a mixed log: each holds its own app's lines only
+        text = Path(entry["log"]).read_text()
+        assert f"tiny_app pid={entry['app']} starting" in text
+        assert text.count("tiny_app pid=") == 1, text
+        assert not Path(entry["env_file"]).exists()  # each run removed its own
+    assert not project_processes(project, started)
+
+
+def test_with_a_fixed_env_file_a_second_run_is_refused_at_once_naming_the_first(
+    tmp_path: Path, runs: Path
+) -> None:
+    project = tmp_path / "project"
+    pyproject = tiny_project(
+        project,
+        app={"env_file": "env/functional.env", "env_file_fixed": True},
+        extra=UPSTREAM,
+        files={"test_t.py": TOGETHER},
+    )
+    started = time.time()
+    first = start_pytest(project, runs, 2)  # waits for a second run that will never come in
+    try:
+        deadline = time.monotonic() + 60
+        while not list(runs.glob("*.json")):
+            assert first.poll() is None, finish(first)
+            assert time.monotonic() < deadline, "the first run never reached its test"
+            time.sleep(0.01)
+        runner = psutil.Process(first.pid)
+
+        second = Harness.from_pyproject(pyproject)
+        asked = time.monotonic()
+        with pytest.raises(ConcurrentRunError) as refused:
+            second.start_services()
+        took = time.monotonic() - asked
+        second.stop()
+
+        message = str(refused.value)
+        assert f"pid {runner.pid}, started " in message
+        assert time.strftime("%Y-%m-%d %H:%M", time.localtime(runner.create_time())) in message
+        assert str(project / "env" / "functional.env") in message
+        assert "env_file_fixed" in message
+        assert "fix:" in message
+        assert took < 5.0, took  # the first run is noticed at once (docs/reliability.md: the figure)
+
+        by_pytest = start_pytest(project, runs, 2)
+        output = finish(by_pytest)
+        assert by_pytest.returncode != 0, output
+        assert f"pid {runner.pid}, started " in output
+        assert "Interrupted" in output  # the session stops: every test would meet the same run
+        assert output.count("is in use by another harness run") <= 3, output
+    finally:
+        (runs / "release.json").write_text("{}")  # lets the first run finish
+        finish(first)
+    assert first.returncode == 0
+    assert still_running([runner]) == []
+    assert not project_processes(project, started)
+
+
+def test_two_harnesses_in_one_process_get_their_own_files(tmp_path: Path) -> None:
+    pyproject = tiny_project(tmp_path, app={"env_file": "env/app.env"}, extra=UPSTREAM)
+
+    with Harness.from_pyproject(pyproject) as first, Harness.from_pyproject(pyproject) as second:
+        assert first.instance is None
+        assert second.instance == f"pid{os.getpid()}"
+        assert first.app.env_file == tmp_path / "env" / "app.env"
+        assert second.app.env_file == tmp_path / "env" / f"app.pid{os.getpid()}.env"
+        assert first.app.log_path != second.app.log_path
+        assert first.app.env["UPSTREAM"] == first.services["up"].url
+        assert second.app.env["UPSTREAM"] == second.services["up"].url
+    assert list((tmp_path / "env").iterdir()) == []
+
+
+def test_an_instance_name_that_cannot_name_a_file_is_refused(tmp_path: Path, monkeypatch) -> None:
+    pyproject = tiny_project(tmp_path)
+    monkeypatch.setenv("HARNESS_INSTANCE", "../shard")
+
+    with pytest.raises(
+        HarnessError, match=r"\$HARNESS_INSTANCE '../shard' cannot be part of a file name; fix:"
+    ):
+        Harness.from_pyproject(pyproject)
