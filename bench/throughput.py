@@ -9,7 +9,7 @@ with 200 ``ok`` on 127.0.0.1:
 - ``phs-threaded``: pytest-httpserver's ``HTTPServer(threaded=True)``;
 - ``phs``: pytest-httpserver's default ``HTTPServer()`` (one request at a time, HTTP/1.0);
 - ``wiremock``: WireMock 3 standalone (``java -jar``, default JVM flags, its request journal on as
-  ours is), installed from npm into .harness/cache/wiremock by tests/harness/wiremock_support.py;
+  ours is), installed from npm into ~/.cache/harness-tests/wiremock by tests/harness/wiremock_support.py;
   left out with a note when java or npm (or the first download) is unavailable.
 
 The client is the same for every server: one thread, non-blocking raw sockets and a selector,

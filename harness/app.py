@@ -18,7 +18,7 @@ from harness.process import logs
 from harness.process.launch import launch, resolve_executable
 from harness.process.readiness import NotReady, Progress, wait_until_ready
 from harness.process.teardown import StopReport, stop_process_tree
-from harness.secrets import mask_command, mask_lines
+from harness.secrets import mask_command, mask_lines, secret_values
 
 
 def format_host(host: str) -> str:
@@ -115,7 +115,7 @@ class App:
             return
         raise AppDiedError(
             f"the app (profile {self.profile!r}) is no longer running: {describe_exit(code)}\n"
-            + _details(self.argv, self.settings, self.log_path, self.log_start)
+            + _details(self.argv, self.settings, self.log_path, self.log_start, known=secret_values(self.env))
         )
 
     def stop(self) -> StopReport:
@@ -127,9 +127,20 @@ class App:
         return self.stop_report
 
 
-def _details(argv: list[str], settings: AppSettings, log_path: Path, log_start: int, extra: str = "") -> str:
+def _details(
+    argv: list[str],
+    settings: AppSettings,
+    log_path: Path,
+    log_start: int,
+    extra: str = "",
+    *,
+    known: tuple[str, ...] = (),
+) -> str:
+    """Command, cwd, log and its tail, for an error; secrets masked, the app's ``known`` ones too."""
     tail = logs.tail(log_path, start=log_start)
-    shown = "\n".join(f"    | {line}" for line in mask_lines(tail)) if tail else "    (the log is empty)"
+    shown = (
+        "\n".join(f"    | {line}" for line in mask_lines(tail, known)) if tail else "    (the log is empty)"
+    )
     return (
         f"  command: {mask_command(argv)}\n"
         f"  cwd:     {settings.cwd}\n"
@@ -203,7 +214,7 @@ def start_app(
     except NotReady as failure:
         stop_process_tree(process, app_marker, settings.shutdown_timeout)
         raise _not_ready_error(
-            failure, settings, argv, port, log_path=log_path, log_start=log_start
+            failure, settings, argv, port, log_path=log_path, log_start=log_start, known=secret_values(env)
         ) from None
     except BaseException:  # Ctrl-C while waiting: never leave the half-started app behind
         stop_process_tree(process, app_marker, settings.shutdown_timeout)
@@ -223,11 +234,18 @@ def start_app(
 
 
 def _not_ready_error(
-    failure: NotReady, settings: AppSettings, argv: list[str], port: int, *, log_path: Path, log_start: int
+    failure: NotReady,
+    settings: AppSettings,
+    argv: list[str],
+    port: int,
+    *,
+    log_path: Path,
+    log_start: int,
+    known: tuple[str, ...] = (),
 ) -> AppStartError:
     health_url = f"http://{format_host(settings.host)}:{port}{settings.health}"
     probe = f"  health:  GET {health_url} ({failure.attempts} attempts; last saw: {failure.last_seen})\n"
-    details = _details(argv, settings, log_path, log_start, probe)
+    details = _details(argv, settings, log_path, log_start, probe, known=known)
     who = f"the app (profile {settings.profile!r})"
     if failure.reason == "exited":
         code = failure.exit_code if failure.exit_code is not None else 0

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TextIO
 
-from harness.app import App, describe_exit
+from harness.app import App, describe_exit, format_host
 from harness.appenv import SCRUBBED, build_app_env
 from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config, templating
-from harness.config.model import ServiceConfig
+from harness.config.model import AppSettings, ServiceConfig
 from harness.errors import ConfigError, HarnessError
 from harness.files.claims import instance_name
 from harness.files.owned import RunStamp
@@ -32,7 +32,8 @@ from harness.mocks import MockService
 from harness.mocks.tls import TRUST_VARIABLES, bundle_path
 from harness.orchestrator import Harness, new_marker
 from harness.process.launch import render_command, resolve_executable
-from harness.secrets import LogMasker, mask_command, mask_env
+from harness.process.ports import free_port
+from harness.secrets import LogMasker, mask_command, mask_env, secret_values
 
 #: Startup slower than this gets a live status line.
 STATUS_AFTER_SECONDS = 2.0
@@ -67,14 +68,7 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"  TLS: a CA made per run, its bundle in {_bundle_placeholder(config)} while it runs\n")
     for profile in _profiles(config):
         settings = config.app_settings(profile)
-        placeholders = {
-            "port": "<port>",
-            "host": settings.host,
-            "python": sys.executable,
-            "root": str(config.root),
-            "env_file": "<env file>",
-        }
-        argv = render_command(settings.command, placeholders)
+        argv = render_command(settings.command, command_values(config, settings))
         status = "ok"
         try:
             resolve_executable(argv, settings.cwd, os.environ, f"command of profile {profile!r}")
@@ -84,6 +78,11 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
         if not os.path.isdir(settings.cwd):
             status = "PROBLEM"
             problems.append(f"profile {profile!r}: cwd {settings.cwd} does not exist; fix: correct `cwd`")
+        try:  # the host must be one the app can listen on: a name that resolves, an address of ours
+            free_port(settings.host)
+        except HarnessError as error:
+            status = "PROBLEM"
+            problems.append(f"profile {profile!r}: {error}")
         # The files a run would write for this profile: the same rules as at start.
         for problem in files.path_problems(*app_paths(config, profile, instance)):
             status = "PROBLEM"
@@ -114,23 +113,42 @@ def _bundle_placeholder(config: HarnessConfig) -> str:
 # -- env --------------------------------------------------------------------------------------------
 
 
+def template_values(config: HarnessConfig, settings: AppSettings) -> dict[str, str]:
+    """The env placeholders' values as far as they are known before a start: ports (and what holds
+    them) are chosen at start, so they appear as ``<app port>``, ``<openai port>``."""
+    values = {"root": str(config.root), "app.port": "<app port>", "app.host": settings.host}
+    values["app.url"] = f"http://{format_host(settings.host)}:<app port>"
+    for name, service in config.services.items():
+        values[f"services.{name}.url"] = f"{'https' if service.tls else 'http'}://127.0.0.1:<{name} port>"
+        values[f"services.{name}.host"] = "127.0.0.1"
+        values[f"services.{name}.port"] = f"<{name} port>"
+    if any(service.tls for service in config.services.values()):
+        values["tls.ca_bundle"] = _bundle_placeholder(config)
+        values["tls.truststore"] = _bundle_placeholder(config).removesuffix(".pem") + ".p12"
+    return values
+
+
+def command_values(config: HarnessConfig, settings: AppSettings) -> dict[str, str]:
+    """The command's placeholders, as :func:`template_values` (the orchestrator's at start)."""
+    return {
+        **template_values(config, settings),
+        "port": "<app port>",
+        "host": settings.host,
+        "python": sys.executable,
+        "root": str(config.root),
+        "env_file": "<env file>",
+    }
+
+
 def environment(config: HarnessConfig, profile: str) -> tuple[dict[str, str], dict[str, str]]:
     """(what harness sets, the complete environment) the app of ``profile`` would get.
 
     Ports are only chosen at start, so service URLs and the app's port appear as placeholders.
     """
     settings = config.app_settings(profile)
-    values = {"root": str(config.root), "app.port": "<app port>", "app.host": settings.host}
-    values["app.url"] = f"http://{settings.host}:<app port>"
-    for name, service in config.services.items():
-        values[f"services.{name}.url"] = f"{'https' if service.tls else 'http'}://127.0.0.1:<{name} port>"
-        values[f"services.{name}.host"] = "127.0.0.1"
-        values[f"services.{name}.port"] = f"<{name} port>"
+    values = template_values(config, settings)
     # As at start: the TLS mocks' CA bundle first, so a configured value wins.
     tls = any(service.tls for service in config.services.values())
-    if tls:
-        values["tls.ca_bundle"] = _bundle_placeholder(config)
-        values["tls.truststore"] = _bundle_placeholder(config).removesuffix(".pem") + ".p12"
     trust: dict[str, str | None] = dict.fromkeys(TRUST_VARIABLES, _bundle_placeholder(config)) if tls else {}
     rendered = {
         **trust,
@@ -142,7 +160,13 @@ def environment(config: HarnessConfig, profile: str) -> tuple[dict[str, str], di
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
             for variable in (name, name.lower()):
                 rendered.setdefault(variable, "http://127.0.0.1:<offline guard port>")
-    complete = build_app_env(os.environ, rendered, env_file=str(config.env_file), marker="<run marker>")
+    complete = build_app_env(
+        os.environ,
+        rendered,
+        env_file=str(config.env_file),
+        marker="<run marker>",
+        app_marker="<app instance marker>",
+    )
     own = {
         k: v
         for k, v in complete.items()
@@ -161,6 +185,10 @@ def env(args: argparse.Namespace, out: TextIO) -> int:
     removed = sorted(name for name in SCRUBBED if name in os.environ and name not in complete)
     if removed:
         out.write(f"# removed from the inherited environment: {', '.join(removed)}\n")
+    settings = config.app_settings(args.profile)
+    unset = sorted(name for name, value in settings.env.items() if value is None and name not in complete)
+    if unset:
+        out.write(f"# removed by the configuration (NAME = false): {', '.join(unset)}\n")
     return 0
 
 
@@ -270,7 +298,8 @@ class _LogFollower:
         self.offset = app.log_start
         # A character split between two reads must not become two replacement characters.
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self.masker = LogMasker()  # what the terminal shows is masked like any report
+        # What the terminal shows is masked like any report, the app's own secret values included.
+        self.masker = LogMasker(known=secret_values(app.env))
 
     def catch_up(self, final: bool = False) -> None:
         """Show what the app wrote since the last look, masked; a line still being written waits
@@ -310,8 +339,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", metavar="PATH", help="pyproject.toml with [tool.harness] (default: nearest)"
     )
+    # --config is also taken after the command (``harness check --config x``), where people put it;
+    # SUPPRESS keeps a subcommand's absent option from hiding the one given before the command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True)
-    up_parser = commands.add_parser("up", help="start the mocks and the app, follow its log; Ctrl-C stops")
+    up_parser = commands.add_parser(
+        "up", parents=[common], help="start the mocks and the app, follow its log; Ctrl-C stops"
+    )
     up_parser.add_argument("--profile", default=DEFAULT_PROFILE)
     up_parser.add_argument("--keep-env", action="store_true", help="keep the env file after stopping")
     up_parser.add_argument(
@@ -319,10 +354,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="name this run's env file and log (default: $HARNESS_INSTANCE)",
     )
-    env_parser = commands.add_parser("env", help="print the environment the app would get, secrets masked")
+    env_parser = commands.add_parser(
+        "env", parents=[common], help="print the environment the app would get, secrets masked"
+    )
     env_parser.add_argument("--profile", default=DEFAULT_PROFILE)
     env_parser.add_argument("--all", action="store_true", help="also the inherited variables")
-    commands.add_parser("check", help="validate the configuration and explain each problem")
+    commands.add_parser("check", parents=[common], help="validate the configuration and explain each problem")
     return parser
 
 

@@ -21,7 +21,7 @@ from harness import simulators
 from harness.app import App, format_host, start_app
 from harness.config import DEFAULT_PROFILE, AppSettings, HarnessConfig, load_config, templating
 from harness.config.model import ServiceConfig
-from harness.errors import AppExitedError, AppStartError, HarnessError, TeardownError
+from harness.errors import AppExitedError, AppStartError, HarnessError, TeardownError, UnsafePathError
 from harness.files.claims import InstanceClaim, claim_instance, instance_name
 from harness.files.owned import RunStamp, create_exclusive
 from harness.files.run_files import RunFiles, app_paths
@@ -109,6 +109,7 @@ class Harness:
             self.stamp,
             on_written=None if keep_env else self._watchdog.watch_file,
             on_removed=self._watchdog.unwatch_file,
+            keep=keep_env,
         )
         #: Records every attempt of the apps to reach a host that is not a mock (None: disabled).
         self.offline_guard = OfflineGuard() if config.offline_guard else None
@@ -196,8 +197,10 @@ class Harness:
         fixed = self.config.env_file if self.config.env_file_fixed else None
         self._claim = claim_instance(self.state_dir, self.instance, stamp=self.stamp, fixed_env_file=fixed)
         self.instance = self._claim.name
+        self._check_paths()
+        self.files.sweep_logs_of_ended_runs()
         try:
-            _ensure_self_ignoring(self.state_dir)
+            _ensure_self_ignoring(self.state_dir, self.config.log_dir)
             runs.sweep_stale_runs(self.state_dir)
             self._run_record = runs.register(self.state_dir, self.marker)
             sweep_stale_bundles(self.state_dir)  # after registering: our own bundle is never swept
@@ -219,6 +222,18 @@ class Harness:
             service.start()
         if self.offline_guard is not None:
             self.offline_guard.start()
+
+    def _check_paths(self) -> None:
+        """Every profile's env file and log may be written (see harness.files.owned): refused now,
+        once, before anything starts, rather than at each start of an app."""
+        profiles = [DEFAULT_PROFILE, *self.config.profiles]
+        problems = {
+            problem
+            for profile in profiles
+            for problem in self.files.path_problems(*self._paths(profile), live_runs_ok=False)
+        }
+        if problems:
+            raise UnsafePathError("\n".join(sorted(problems)))
 
     def start(self) -> Harness:
         """Start the services and the app of :attr:`profile`; return self."""
@@ -337,7 +352,9 @@ class Harness:
         }
         # Plumbing of this run, like the markers: in the process environment, not the env file.
         guard = self.offline_guard.proxy_env() if self.offline_guard is not None else {}
+        # The command takes every env placeholder ({services.x.url}, {app.url}, ...) and its own.
         command_values = {
+            **values,
             "port": str(port),
             "host": settings.host,
             "python": sys.executable,
@@ -442,14 +459,19 @@ def _stopping(app: App) -> threading.Thread:
     return threading.Thread(target=app.stop, name=f"harness-stop-{app.settings.profile}", daemon=True)
 
 
-def _ensure_self_ignoring(state_dir: Path) -> None:
-    """Give the state directory a ``.gitignore`` of ``*`` (as .pytest_cache does), so logs and run
-    state never end up in a commit; one already there (or anything else at that name) is left alone."""
-    # Already there: the user's or an earlier run's, either way not to be replaced.
+def _ensure_self_ignoring(state_dir: Path, log_dir: Path) -> None:
+    """Give the state directory a ``.gitignore`` naming harness's own entries (logs, run state), so
+    they never end up in a commit. Not ``*``: the directory may be shared (Harness.io keeps its
+    pipelines in a ``.harness`` folder too), and a file of someone else's must stay visible. One
+    already there (or anything else at that name) is left alone."""
+    names = ["/runs/", "/instances/", "/tls/", "/logs/", "/.gitignore"]
+    if log_dir.parent == state_dir and f"/{log_dir.name}/" not in names:
+        names.append(f"/{log_dir.name}/")
+    text = "# created by harness: its logs and run state, never committed\n" + "\n".join(names) + "\n"
     with contextlib.suppress(HarnessError):
         create_exclusive(
             state_dir / ".gitignore",
-            b"# created by harness: logs and run state, never committed\n*\n",
+            text.encode(),
             what="the .gitignore of its state directory",
             key="the .harness directory",
             mode=0o644,

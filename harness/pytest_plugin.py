@@ -2,10 +2,15 @@
 
 Registered through the ``pytest11`` entry point, so installing harness is enough. Everything real
 happens in :class:`harness.Harness`; this module only maps pytest's lifecycle onto it.
+
+It is loaded into every pytest run of every environment harness is installed in, most of which
+never use it: so it imports nothing of harness at load, and a run whose pyproject.toml files do not
+mention harness loads nothing at all (docs/benchmarks.md: the plugin's cost where unused).
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import os
 import signal
@@ -13,16 +18,19 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.app import App, describe_exit
-from harness.config import DEFAULT_PROFILE, HarnessConfig, find_config, load_config
-from harness.errors import AppDiedError, ConcurrentRunError, ConfigError, HarnessError
-from harness.files.claims import instance_name
-from harness.mocks import JournalEntry, MockService
-from harness.orchestrator import Harness
-from harness.secrets import mask_env, mask_lines, mask_text
+if TYPE_CHECKING:
+    from harness.app import App
+    from harness.config import HarnessConfig
+    from harness.errors import HarnessError
+    from harness.mocks import JournalEntry, MockService
+    from harness.orchestrator import Harness
+
+#: The base configuration's profile name (harness.config.DEFAULT_PROFILE, not imported: see above).
+DEFAULT_PROFILE = "default"
 
 #: The public fixtures. Prefixed, like pytest-httpserver's ``httpserver``: short names such as ``app``
 #: belong to the ecosystem (pytest-flask's autouse fixtures take whatever fixture is called ``app``).
@@ -32,8 +40,8 @@ HARNESS_FIXTURES = ("harness", "harness_app", "harness_app_url", "harness_servic
 #: plugin wins, and harness then stays out of that test's way.
 _SESSION_FIXTURE = "_harness_session"
 
-_config_key = pytest.StashKey[HarnessConfig | ConfigError]()
-_harness_key = pytest.StashKey[Harness]()
+_config_key: pytest.StashKey[HarnessConfig | HarnessError] = pytest.StashKey()
+_harness_key: pytest.StashKey[Harness] = pytest.StashKey()
 _last_use_key = pytest.StashKey["dict[str, str]"]()
 _log_offsets_key = pytest.StashKey["dict[str, int]"]()
 _sigterm_key = pytest.StashKey[object]()
@@ -41,11 +49,13 @@ _sigterm_key = pytest.StashKey[object]()
 _deaths_key = pytest.StashKey["dict[int, str]"]()
 #: pid of a running app -> the last test that used it (blamed for a death noticed only later).
 _last_user_key = pytest.StashKey["dict[int, str]"]()
+#: pid of an app -> the test whose failure report showed its environment (shown once per app).
+_env_shown_key = pytest.StashKey["dict[int, str]"]()
 
 #: The session's harness, for the hooks that get no config (pytest_keyboard_interrupt).
 _session_harness: Harness | None = None
 #: (profile, log path, last lines) of each app, kept when the run is interrupted.
-_interrupted_logs: list[tuple[str, str, list[str]]] = []
+_interrupted_logs: list[tuple[str, str, list[str], tuple[str, ...]]] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,28 +90,50 @@ def pytest_configure(config: pytest.Config) -> None:
         "harness_profile(name): run the test (class, module) against the app of the named "
         "[tool.harness.profiles.<name>] configuration",
     )
-    # Validate up front, so a broken [tool.harness] is one clear error instead of one per test,
-    # but never block --help or --version: they are how a user finds --harness-config.
+    # Validated up front, so a broken [tool.harness] is one clear error instead of one per test --
+    # but only for a run that uses harness: asked for by option, or (said at collection) by a
+    # selected test. A run of tests that do not use harness goes on as if it were not installed.
+    # Never block --help or --version: they are how a user finds --harness-config.
     if config.getoption("help", False) or config.getoption("version", False):
         return
     explicit = config.getoption("harness_config")
+    asked = explicit or config.getoption("harness_profile") or config.getoption("harness_instance")
+    if not explicit and not _may_hold_a_table(config.rootpath):
+        return  # nothing to load; a test that asks for harness is told why (see _harness_session)
+    from harness.config import find_config, load_config  # noqa: PLC0415 - see the module docstring
+    from harness.errors import HarnessError  # noqa: PLC0415
+    from harness.files.claims import instance_name  # noqa: PLC0415
+
     try:
-        path = Path(explicit) if explicit else find_config(config.rootpath)
-    except ConfigError as error:
-        config.stash[_config_key] = error  # fine unless a test asks for the harness
-        return
-    try:
-        harness_config = load_config(path)
+        harness_config = load_config(Path(explicit) if explicit else find_config(config.rootpath))
         profile = config.getoption("harness_profile")
         if profile:
             harness_config.app_settings(profile)
-        instance_name(config.getoption("harness_instance"))  # a bad name is a usage error, up front
+        instance_name(config.getoption("harness_instance"))  # a bad name is an error, up front
     except HarnessError as error:
-        raise pytest.UsageError(str(error)) from None
+        if asked:
+            raise pytest.UsageError(str(error)) from None
+        config.stash[_config_key] = error  # said at collection if a selected test uses harness
+        return
     config.stash[_config_key] = harness_config
     config.stash[_deaths_key] = {}
     config.stash[_last_user_key] = {}
     _handle_sigterm_like_ctrl_c(config)
+
+
+def _may_hold_a_table(start: Path) -> bool:
+    """Whether a pyproject.toml from ``start`` upwards (where :func:`harness.config.find_config`
+    looks) mentions harness at all: a plain byte search, without a TOML parser, so a project that
+    does not use harness pays nothing for it."""
+    for directory in (start, *start.parents):
+        try:
+            if b"harness" in (directory / "pyproject.toml").read_bytes():
+                return True
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            return True  # unreadable: the real search reports it, if a test needs harness
+    return False
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -151,6 +183,44 @@ def _profile_of(node: pytest.Item | pytest.Collector, config: pytest.Config) -> 
     return name
 
 
+def _check_profiles(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every profile a selected harness test names must exist: said at collection, for all such tests
+    at once and with a suggestion, before any app starts (not at each test's set-up)."""
+    loaded = config.stash.get(_config_key, None)
+    if loaded is None:
+        return  # no configuration: a test asking for harness is told so at its set-up
+    from harness.config import HarnessConfig  # noqa: PLC0415 - see the module docstring
+
+    if not isinstance(loaded, HarnessConfig):  # a broken configuration
+        users = [item.nodeid for item in items if _uses_harness(item)]
+        if users:
+            shown = ", ".join(users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
+            raise pytest.UsageError(f"harness: {loaded}\n  (needed by {shown})")
+        return
+    unknown: dict[str, list[str]] = {}
+    for item in items:
+        if _uses_harness(item):
+            profile = _profile_of(item, config)
+            if profile != DEFAULT_PROFILE and profile not in loaded.profiles:
+                unknown.setdefault(profile, []).append(item.nodeid)
+    if not unknown:
+        return
+    known = sorted(loaded.profiles)
+    lines = []
+    for profile, nodeids in sorted(unknown.items()):
+        hint = difflib.get_close_matches(profile, known, n=1)
+        fix = (
+            f"did you mean {hint[0]!r}?" if hint else f"known profiles: {', '.join(known) or 'none defined'}"
+        )
+        shown = ", ".join(nodeids[:3]) + (f" and {len(nodeids) - 3} more" if len(nodeids) > 3 else "")
+        lines.append(f"  - harness_profile({profile!r}) in {shown}: no such profile; {fix}")
+    raise pytest.UsageError(
+        f"harness: unknown profile in {len(unknown)} harness_profile mark(s) ({loaded.source}):\n"
+        + "\n".join(lines)
+        + f"\n  fix: correct the mark, or define [tool.harness.profiles.<name>] in {loaded.source}"
+    )
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # With pytest-xdist's ``--dist loadgroup``, tests sharing an ``xdist_group`` run on one worker.
@@ -158,6 +228,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # per worker (an app start is often the most expensive thing a test needs); the default
     # profile, which usually has most tests, stays spread over every worker. Without loadgroup
     # the mark is inert. A test's own xdist_group mark wins.
+    _check_profiles(config, items)
     if not config.pluginmanager.hasplugin("xdist"):
         return  # the mark is xdist's: unregistered without it (an error under --strict-markers)
     default = str(config.getoption("harness_profile") or DEFAULT_PROFILE)
@@ -217,6 +288,8 @@ def _attempt(action: Callable[[], object]) -> str | None:
     Lets callers fail the test *outside* the ``except`` block, so pytest shows the message alone,
     without a "during handling of the above exception" chain.
     """
+    from harness.errors import HarnessError  # noqa: PLC0415 - see the module docstring
+
     try:
         action()
     except HarnessError as error:
@@ -230,10 +303,21 @@ def _attempt(action: Callable[[], object]) -> str | None:
 @pytest.fixture(scope="session")
 def _harness_session(request: pytest.FixtureRequest) -> Iterator[Harness]:
     """The session's :class:`harness.Harness` behind every public fixture (see ``harness``)."""
+    from harness.config import HarnessConfig, find_config  # noqa: PLC0415 - see the module docstring
+    from harness.errors import ConcurrentRunError, ConfigError, HarnessError, UnsafePathError  # noqa: PLC0415
+    from harness.files.claims import instance_name  # noqa: PLC0415
+    from harness.orchestrator import Harness  # noqa: PLC0415
+
     config = request.config
     loaded = config.stash.get(_config_key, None)
-    if isinstance(loaded, ConfigError) or loaded is None:
-        pytest.fail(f"harness: {loaded or 'no configuration loaded'}", pytrace=False)
+    if loaded is None:  # nothing mentioned harness at configure time: the full search says why
+        try:
+            find_config(config.rootpath)
+            loaded = ConfigError(str(config.rootpath), ["no configuration was loaded"])
+        except ConfigError as error:
+            loaded = error
+    if not isinstance(loaded, HarnessConfig):
+        pytest.fail(f"harness: {loaded}", pytrace=False)
     workerinput = getattr(config, "workerinput", None)
     worker = workerinput["workerid"] if workerinput else None
     session_harness = Harness(
@@ -245,9 +329,9 @@ def _harness_session(request: pytest.FixtureRequest) -> Iterator[Harness]:
     try:
         session_harness.start_services()
         problem = None
-    except ConcurrentRunError as error:
-        # Every test would meet the same run in the way: stop the session after this test.
-        request.session.shouldstop = f"harness: {error}"
+    except (ConcurrentRunError, UnsafePathError) as error:
+        # Every test would meet the same refusal: stop the session after this test, said once.
+        request.session.shouldstop = f"harness stopped the session: {error}"
         problem = f"harness: {error}"
     except HarnessError as error:
         problem = f"harness: {error}"
@@ -276,6 +360,8 @@ def harness(_harness_session: Harness) -> Harness:
 @pytest.fixture
 def harness_app(request: pytest.FixtureRequest, _harness_session: Harness) -> App:
     """The running app for this test's profile (``@pytest.mark.harness_profile``), started lazily."""
+    from harness.errors import AppDiedError, HarnessError  # noqa: PLC0415 - see the module docstring
+
     profile = _profile_of(request.node, request.config)
     try:
         return _harness_session.app_for(profile)
@@ -375,7 +461,7 @@ def _describe_unmatched(name: str, unmatched: list[JournalEntry]) -> str:
     listed = "\n".join(_indent(entry.describe()) for entry in unmatched)
     return (
         f"service {name!r} received {count} that no expectation matched (strict mode):\n{listed}\n"
-        f"  fix: expect it with services[{name!r}].expect_request(...), or set strict = false "
+        f"  fix: expect it with harness_services[{name!r}].expect_request(...), or set strict = false "
         f"in [tool.harness.services.{name}]"
     )
 
@@ -406,6 +492,9 @@ def _blame_earlier_deaths(config: pytest.Config, session_harness: Harness) -> No
 
 def _deaths(item: pytest.Item, session_harness: Harness) -> str | None:
     """Describe apps that died during this test (each reported once, to the test it died in)."""
+    from harness.app import describe_exit  # noqa: PLC0415 - see the module docstring
+    from harness.secrets import mask_lines, secret_values  # noqa: PLC0415
+
     deaths = item.config.stash.get(_deaths_key, {})
     parts = []
     for app in session_harness.dead_apps():
@@ -413,7 +502,8 @@ def _deaths(item: pytest.Item, session_harness: Harness) -> str | None:
             continue
         deaths[app.pid] = item.nodeid
         code = app.exit_code
-        tail = "\n".join(f"    | {line}" for line in mask_lines(app.log_tail())) or "    (the log is empty)"
+        tail = "\n".join(f"    | {line}" for line in mask_lines(app.log_tail(), secret_values(app.env)))
+        tail = tail or "    (the log is empty)"
         parts.append(
             f"the app (profile {app.profile!r}, pid {app.pid}) died during this test: "
             f"{describe_exit(code if code is not None else 0)}\n  log: {app.log_path}\n"
@@ -430,6 +520,12 @@ def pytest_runtest_makereport(
     session_harness = item.stash.get(_harness_key, None)
     if session_harness is None or not report.failed or call.when == "teardown":
         return report
+    from harness.secrets import mask_text, secret_values  # noqa: PLC0415 - see the module docstring
+
+    # Every app's secret values, masked wherever they appear: a log line or a request body can
+    # carry a key without its name.
+    known = tuple(value for running in session_harness.apps.values() for value in secret_values(running.env))
+
     died = _deaths(item, session_harness)  # the test failed on its own; say if the app died too
     if died:
         report.sections.append(("harness: the app died during this test", died))
@@ -438,7 +534,7 @@ def pytest_runtest_makereport(
         report.sections.append(("harness: blocked by the offline guard", blocked))
     offsets = item.stash.get(_log_offsets_key, {})
     for profile, running in session_harness.apps.items():
-        text = mask_text(running.log_since(offsets.get(profile, 0)))
+        text = mask_text(running.log_since(offsets.get(profile, 0)), known)
         report.sections.append(
             (
                 f"harness: app log during this test (profile {profile}, {running.log_path})",
@@ -446,12 +542,19 @@ def pytest_runtest_makereport(
             )
         )
     for name, service in session_harness.services.items():
+        if call.when == "setup" and not service.requests and not service.rejected_requests:
+            continue  # the set-up failed (an app's start): "no requests" would say nothing
         report.sections.append(
-            (f"harness: requests received by service {name!r}", service.describe_requests())
+            (f"harness: requests received by service {name!r}", mask_text(service.describe_requests(), known))
         )
+    # The environment is long and the same for every test of an app: shown in full once per app
+    # instance (the first failing test's report), pointed to afterwards.
+    shown = item.config.stash.setdefault(_env_shown_key, {})
     for profile, running in session_harness.apps.items():
         title = f"harness: environment harness gave the app (profile {profile}, secrets masked)"
-        report.sections.append((title, _describe_app_env(running)))
+        first = shown.setdefault(running.pid, item.nodeid)
+        text = _describe_app_env(running) if first == item.nodeid else f"(shown in the report of {first})"
+        report.sections.append((title, text))
     return report
 
 
@@ -462,24 +565,31 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
     session_harness = _session_harness
     if session_harness is None:
         return
+    from harness.secrets import secret_values  # noqa: PLC0415 - see the module docstring
+
     for profile, running in session_harness.apps.items():
-        _interrupted_logs.append((profile, str(running.log_path), running.log_tail()))
+        known = secret_values(running.env)
+        _interrupted_logs.append((profile, str(running.log_path), running.log_tail(), known))
         _attempt(functools.partial(session_harness.stop_app, profile))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _interrupted_logs:
         return
+    from harness.secrets import mask_lines  # noqa: PLC0415 - see the module docstring
+
     terminalreporter.section("harness: the run was interrupted; the apps were stopped")
-    for profile, log_path, tail in _interrupted_logs:
+    for profile, log_path, tail, known in _interrupted_logs:
         terminalreporter.write_line(f"app (profile {profile}) log: {log_path}, last lines:")
-        for line in mask_lines(tail) or ["(the log is empty)"]:
+        for line in mask_lines(tail, known) or ["(the log is empty)"]:
             terminalreporter.write_line(f"  | {line}")
     _interrupted_logs.clear()
 
 
 def _describe_app_env(running: App) -> str:
     """What harness set or removed, compared with the runner's own environment."""
+    from harness.secrets import mask_env  # noqa: PLC0415 - see the module docstring
+
     changed = mask_env({k: v for k, v in running.env.items() if os.environ.get(k) != v})
     lines = [f"{name}={changed[name]}" for name in sorted(changed)]
     removed = sorted(name for name in os.environ if name not in running.env)

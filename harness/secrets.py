@@ -299,11 +299,32 @@ def _scheme_token(match: re.Match[str]) -> str:
     return match["head"] + MASK if long_enough and _credential_like(token) else match[0]
 
 
-def mask_text(text: str) -> str:
+#: A known secret value shorter than this is not hunted down in text: "1" or "dev" would mask
+#: every 1 and every "dev" of a log, and say what the value is by what is left unmasked.
+MIN_KNOWN_SECRET = 6
+
+
+def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The values of ``env``'s secret-named variables (``API_KEY=sk-...``), longest first, to be
+    masked wherever they appear whatever surrounds them: an app's log line ``calling with key
+    sk-live-123`` carries no name the patterns could see."""
+    found = {
+        value
+        for name, value in env.items()
+        if len(value) >= MIN_KNOWN_SECRET and is_secret_name(name) and not _shown_anyway(name, value)
+    }
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def mask_text(text: str, known: Iterable[str] = ()) -> str:
     """``text`` (a value, a log excerpt, a message) with the secrets it contains masked, by value
-    whatever the name (see the module docstring); the rest is unchanged. Idempotent."""
+    whatever the name (see the module docstring), and every ``known`` secret value (see
+    :func:`secret_values`) wherever it appears; the rest is unchanged. Idempotent."""
     if not text:
         return text
+    for value in known:
+        if value in text:
+            text = text.replace(value, MASK)
     if "PRIVATE KEY" in text:
         text = _PEM.sub(lambda m: f"-----BEGIN {m['label']}-----{MASK}{m['end']}", text)
         text = _PEM_TAIL.sub(MASK + "\n", text)
@@ -318,10 +339,10 @@ def mask_text(text: str) -> str:
     return _SCHEME_TOKEN.sub(_scheme_token, text)
 
 
-def mask_lines(lines: Sequence[str]) -> list[str]:
-    """Log lines with their secrets masked, masked as one text so a key block spanning lines is
-    recognised."""
-    return mask_text("\n".join(lines)).split("\n") if lines else []
+def mask_lines(lines: Sequence[str], known: Iterable[str] = ()) -> list[str]:
+    """Log lines with their secrets masked (``known`` values too), masked as one text so a key block
+    spanning lines is recognised."""
+    return mask_text("\n".join(lines), known).split("\n") if lines else []
 
 
 _OPTION_ALONE = re.compile(r"--?[A-Za-z][\w.-]+")
@@ -370,8 +391,9 @@ class LogMasker:
     most), so a secret split between two reads is still recognised; :meth:`flush` shows what waits.
     """
 
-    def __init__(self, hold: int = 64 * 1024) -> None:
+    def __init__(self, hold: int = 64 * 1024, known: Iterable[str] = ()) -> None:
         self.hold = hold
+        self.known = tuple(known)
         self._pending = ""
 
     def feed(self, text: str) -> str:
@@ -383,8 +405,8 @@ class LogMasker:
         if len(text) - cut > self.hold:  # a line that never ends (progress bars): shown anyway
             cut = len(text)
         self._pending = text[cut:]
-        return mask_text(text[:cut])
+        return mask_text(text[:cut], self.known)
 
     def flush(self) -> str:
         text, self._pending = self._pending, ""
-        return mask_text(text)
+        return mask_text(text, self.known)

@@ -6,6 +6,7 @@ expected and what was found, so one run tells the user everything to fix.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import ipaddress
 import os
@@ -16,9 +17,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.appenv.envfile import DEFAULT_FORMAT, FORMATS
 from harness.config import templating
 from harness.config.model import (
     DEFAULT_PROFILE,
+    RESERVED_STATE_NAMES,
+    STATE_DIR,
     AppSettings,
     HarnessConfig,
     ProfileConfig,
@@ -59,6 +63,7 @@ TOP_KEYS = (
     *APP_KEYS,
     "env_file",
     "env_file_fixed",
+    "env_file_format",
     "log_dir",
     ALLOW_OUTSIDE_KEY,
     "offline_guard",
@@ -90,7 +95,8 @@ SERVICE_FIELDS = ("url", "host", "port")
 #: Placeholders of a run with a ``tls = true`` service: its CA bundle (PEM) and JVM trust store (PKCS12).
 TLS_FIELDS = ("tls.ca_bundle", "tls.truststore")
 APP_FIELDS = ("port", "url", "host")
-#: Placeholders usable in the command (``{port}`` is the app's port, as the contract says).
+#: The command's own placeholders (``{port}`` is the app's port, as the contract says); the command
+#: also takes every placeholder an env value can use (``{services.<name>.url}``, ``{app.url}``, ...).
 COMMAND_FIELDS = ("port", "host", "python", "root", "env_file")
 
 
@@ -175,6 +181,8 @@ class _Validator:
         #: The validated base app keys, against which a profile's overrides are checked.
         self.base_values: dict[str, object] | None = None
         self.base_port_env: object = DEFAULTS["port_env"]
+        #: Placeholders every env value (and the command) may use: app, services, root, TLS.
+        self.shared_fields: tuple[str, ...] = ()
 
     def problem(self, key: str, expected: str, found: object) -> None:
         self.problems.append(f"{key}: expected {expected}, found {_describe(found)}")
@@ -233,7 +241,7 @@ class _Validator:
             self.problems.append(f"{key}: contains a NUL character, which no command line can hold")
             return None
         for part in parts:
-            self.template(key, part, COMMAND_FIELDS)
+            self.template(key, part, (*COMMAND_FIELDS, *self.shared_fields))
         return tuple(parts)
 
     def health(self, key: str, value: object) -> str | None:
@@ -247,6 +255,21 @@ class _Validator:
         if value in ON_CRASH:
             return str(value)
         self.problem(key, '"restart" (start the app again for the next test) or "fail"', value)
+        return None
+
+    def env_file_format(self, key: str, value: object) -> str | None:
+        """The dialect of the env file: who reads it decides how values are quoted (or refused)."""
+        if isinstance(value, str) and value in FORMATS:
+            return value
+        known = "; ".join(f'"{name}" ({readers})' for name, readers in FORMATS.items())
+        readers = {"bash": "shell", "sh": "shell", "node": "dotenv", "python": "python-dotenv"}
+        text = value.lower() if isinstance(value, str) else ""
+        hint = [readers[text]] if text in readers else difflib.get_close_matches(text, list(FORMATS), n=1)
+        fix = f'did you mean "{hint[0]}"?' if hint else "name the dialect of the env file's reader"
+        self.problems.append(
+            f"{key}: expected one of {known}, found {_describe(value)}; fix: {fix} "
+            f'(default "{DEFAULT_FORMAT}"; see docs/environment.md#the-env-file)'
+        )
         return None
 
     def port_env(self, key: str, value: object) -> str | None:
@@ -281,7 +304,11 @@ class _Validator:
         command = values.get("command")
         if port_env is not False or values.get("port") or not isinstance(command, tuple):
             return
-        if not any("port" in templating.placeholders(part) for part in command):
+        used: set[str] = set()
+        for part in command:
+            with contextlib.suppress(templating.TemplateSyntaxError):  # already a problem of its own
+                used.update(templating.placeholders(part))
+        if not used & {"port", "app.port", "app.url"}:  # {app.port} is {port}; {app.url} holds it
             self.problems.append(
                 f"{where}: port_env = false, but the command has no {{port}} and port = 0 (a free port "
                 "harness picks), so the app could never learn its port; fix: put {port} in the command "
@@ -308,8 +335,8 @@ class _Validator:
                     f"with a digit), found {name!r}"
                 )
                 continue
-            if raw is False or raw == "":
-                env[name] = None  # removes the variable, even an inherited one
+            if raw is False:
+                env[name] = None  # removes the variable, even an inherited one ("" sets it empty)
             elif raw is True:
                 env[name] = "true"
             elif isinstance(raw, (int, float)):
@@ -321,7 +348,7 @@ class _Validator:
                 self.template(where, raw, fields)
                 env[name] = raw
             else:
-                self.problem(where, 'a string, number or boolean ("" or false removes the variable)', raw)
+                self.problem(where, "a string, number or boolean (false removes the variable)", raw)
         return env
 
     # -- tables -------------------------------------------------------------------------------------
@@ -341,6 +368,7 @@ class _Validator:
         global_fields = self.global_fields(service_names)
         if any(isinstance(body, dict) and body.get("tls") is True for body in raw_services.values()):
             global_fields += TLS_FIELDS
+        self.shared_fields = global_fields
 
         if "command" not in table:
             self.problems.append(f'{top}.command: missing; fix: add command = ["your", "app", "command"]')
@@ -357,10 +385,18 @@ class _Validator:
             f"{top}.env_file", table.get("env_file", DEFAULTS["env_file"]), allow_outside
         )
         env_file_fixed = self.boolean(f"{top}.env_file_fixed", table.get("env_file_fixed", False))
+        env_file_format = self.env_file_format(
+            f"{top}.env_file_format", table.get("env_file_format", DEFAULT_FORMAT)
+        )
         log_dir = self.written_path(
             f"{top}.log_dir", table.get("log_dir", DEFAULTS["log_dir"]), allow_outside
         )
         offline_guard = self.boolean(f"{top}.offline_guard", table.get("offline_guard", True))
+        if env_file is not None and log_dir is not None and log_dir in env_file.parents:
+            self.problems.append(
+                f"{top}.env_file: {env_file} lies in log_dir ({log_dir}), where the app's logs are "
+                'written; fix: keep them apart, e.g. env_file = "env/functional.env"'
+            )
         if self.problems or app is None or env_file is None or log_dir is None:
             raise ConfigError(str(self.source), self.problems)
         return HarnessConfig(
@@ -369,6 +405,7 @@ class _Validator:
             app=app,
             env_file=env_file,
             env_file_fixed=bool(env_file_fixed),
+            env_file_format=env_file_format or DEFAULT_FORMAT,
             log_dir=log_dir,
             allow_writes_outside_project=bool(allow_outside),
             offline_guard=bool(offline_guard),
@@ -386,13 +423,41 @@ class _Validator:
         written = self.root / os.path.expanduser(text)
         directory = not key.endswith("env_file")
         what = "the app's logs" if directory else "the env file"
+        if not directory and text.replace(os.sep, "/").rsplit("/", 1)[-1] in ("", ".", ".."):
+            # Path() would drop the slash and write a *file* named like the directory.
+            self.problems.append(
+                f"{key}: {text!r} names a directory, not a file; fix: give the env file a file name, "
+                'e.g. env_file = "env/functional.env"'
+            )
+            return None
         problem = confined_problem(
             written, self.root, what=what, key=key, allow_outside=bool(allow_outside), directory=directory
         )
         if problem:
             self.problems.append(problem)
             return None
-        return Path(os.path.realpath(written)) if directory else resolve_for_writing(written)
+        path = Path(os.path.realpath(written)) if directory else resolve_for_writing(written)
+        problem = self.state_dir_problem(key, path, directory)
+        if problem:
+            self.problems.append(problem)
+            return None
+        return path
+
+    def state_dir_problem(self, key: str, path: Path, directory: bool) -> str | None:
+        """``.harness`` holds harness's own run state (records, locks, CA bundles): an env file there
+        would overwrite them, and logs go only to a folder of their own in it."""
+        state = Path(os.path.realpath(self.root / STATE_DIR))
+        if path != state and state not in path.parents:
+            return None
+        if directory and path.parent == state and path.name not in RESERVED_STATE_NAMES:
+            return None  # a log folder of its own, like the default .harness/logs
+        what = "the app's logs" if directory else "the env file"
+        reserved = ", ".join(sorted(RESERVED_STATE_NAMES))
+        return (
+            f"{key}: {what} would be written at {path}, in harness's own state directory {state} "
+            f"(its {reserved} and .gitignore); fix: put it elsewhere, e.g. "
+            + ('log_dir = ".harness/logs" (the default)' if directory else 'env_file = "env/functional.env"')
+        )
 
     def global_fields(self, service_names: list[str]) -> tuple[str, ...]:
         fields = [f"app.{f}" for f in APP_FIELDS] + ["root"]

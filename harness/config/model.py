@@ -6,19 +6,26 @@ the base settings with one profile's overrides applied.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from harness.appenv.envfile import DEFAULT_FORMAT
 from harness.config import templating
 from harness.errors import ConfigError
 
-#: Env value meaning "remove this variable from the app's environment" (TOML ``""`` or ``false``).
+#: Env value meaning "remove this variable from the app's environment" (TOML ``false``; ``""`` sets
+#: the variable to the empty string).
 UNSET = None
 
 EnvTemplates = Mapping[str, "str | None"]
 
 DEFAULT_PROFILE = "default"
+
+#: harness's own state directory, beside the configuration file, and the names it uses in it.
+STATE_DIR = ".harness"
+RESERVED_STATE_NAMES = frozenset({"runs", "instances", "tls", ".gitignore"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,9 @@ class HarnessConfig:
     #: The app reads its env file at exactly ``env_file`` (not through ``HARNESS_ENV_FILE``): never
     #: rename it per run; a second concurrent run is refused instead.
     env_file_fixed: bool = False
+    #: The env file's dialect (:data:`harness.appenv.envfile.FORMATS`): which readers read it back
+    #: exactly; a value it cannot carry is refused at start.
+    env_file_format: str = DEFAULT_FORMAT
     #: Let ``env_file`` and ``log_dir`` lie outside the project (``allow_writes_outside_project``).
     allow_writes_outside_project: bool = False
 
@@ -94,7 +104,7 @@ class HarnessConfig:
     def state_dir(self) -> Path:
         """Where runs keep their state (records, locks, CA bundles, logs by default): ``.harness``
         beside the configuration file."""
-        return self.root / ".harness"
+        return self.root / STATE_DIR
 
     def app_settings(self, profile: str | None = None) -> AppSettings:
         """Settings for ``profile`` (``None`` or ``"default"``: the base settings).
@@ -114,10 +124,12 @@ class HarnessConfig:
             chosen = self.profiles[profile]
         except KeyError:
             known = ", ".join(sorted(self.profiles)) or "none defined"
+            hint = difflib.get_close_matches(profile, list(self.profiles), n=1)
+            guess = f"did you mean {hint[0]!r}? " if hint else ""
             raise ConfigError(
                 str(self.source),
                 [
-                    f"unknown profile {profile!r} (known profiles: {known}); "
+                    f"unknown profile {profile!r} ({guess}known profiles: {known}); "
                     f"fix: define [tool.harness.profiles.{profile}] or use one of the known names"
                 ],
             ) from None

@@ -11,6 +11,11 @@
         faults.sse([{"n": 1}, {"n": 2}, faults.RESET])
     )
 
+Lower-case names are functions that make a fault: call them (``faults.reset()``). Upper-case names
+(``RESET``, ``CLOSE``, ``STALL``, ``BAD_CHUNK``, ``DONE``) are constants that stand among the events
+of a stream. A function passed uncalled, or a marker where a route needs a fault, fails at once with
+the fix ("faults.reset is a function: call it, faults.reset()").
+
 Every fault is also a plain pytest-httpserver handler: ``respond_with_handler(faults.reset())``.
 Faults that act on the connection need a harness mock (``MockService``), whose request handler
 performs them; arguments are checked when the fault is created, so a mistake fails the test that

@@ -47,7 +47,7 @@ class _StallAfterHeaders(_BodyFault):
 
 def stall_after_headers(response: BodyLike = None) -> Fault:
     """Send the status line and headers, then nothing until the test ends."""
-    return _StallAfterHeaders("headers then stall", freeze(response))
+    return _StallAfterHeaders("headers then stall", freeze(response, "stall_after_headers(response)"))
 
 
 class _AfterBytes(_BodyFault):
@@ -65,7 +65,7 @@ class _AfterBytes(_BodyFault):
 def after_bytes(count: int, response: BodyLike = None, then: Then = "close") -> Fault:
     """Send the headers (with the full Content-Length) and the first ``count`` body bytes, then
     ``"close"`` (the client sees a short body), ``"reset"`` or ``"stall"``."""
-    frozen = freeze(response)
+    frozen = freeze(response, "after_bytes(response)")
     ending = _ending(then)
     size = len(frozen.body)
     require(
@@ -81,7 +81,7 @@ def truncate(response: BodyLike, at: int) -> Fault:
     Clients see an incomplete read: ``IncompleteRead`` / requests ``ChunkedEncodingError``,
     httpx ``RemoteProtocolError``, curl 18.
     """
-    frozen = freeze(response)
+    frozen = freeze(response, "truncate(response)")
     size = len(frozen.body)
     require(
         isinstance(at, int) and not isinstance(at, bool) and 0 <= at < size,
@@ -108,7 +108,7 @@ class _Dribble(_BodyFault):
 
 def dribble(response: BodyLike, chunks: int, over: float) -> Fault:
     """Send the body in ``chunks`` pieces spread over ``over`` seconds (a pause before each)."""
-    frozen = freeze(response)
+    frozen = freeze(response, "dribble(response)")
     size = len(frozen.body)
     require(
         isinstance(chunks, int) and not isinstance(chunks, bool) and 1 <= chunks <= max(size, 1),
@@ -138,7 +138,11 @@ def bandwidth(response: BodyLike, bytes_per_second: float) -> Fault:
     ok = isinstance(bytes_per_second, (int, float)) and not isinstance(bytes_per_second, bool)
     ok = ok and math.isfinite(bytes_per_second) and bytes_per_second > 0
     require(ok, f"bytes_per_second must be a finite number > 0, got {bytes_per_second!r}")
-    return _Bandwidth(f"limited to {bytes_per_second:g} B/s", freeze(response), float(bytes_per_second))
+    return _Bandwidth(
+        f"limited to {bytes_per_second:g} B/s",
+        freeze(response, "bandwidth(response)"),
+        float(bytes_per_second),
+    )
 
 
 class _SlowClose(_BodyFault):
@@ -157,4 +161,4 @@ def slow_close(response: BodyLike, seconds: float) -> Fault:
     """Send the whole body without a Content-Length, then wait ``seconds`` before closing, so a
     client reading to end-of-file only finishes when the server finally hangs up."""
     pause = non_negative_seconds("slow_close seconds", seconds)
-    return _SlowClose(f"slow close after {pause:g} s", freeze(response), pause)
+    return _SlowClose(f"slow close after {pause:g} s", freeze(response, "slow_close(response)"), pause)

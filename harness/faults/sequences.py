@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from werkzeug.wrappers import Request, Response
 
-from harness.faults.base import Fault, Responder, ResponseLike, as_responder, require
+from harness.faults.base import Fault, Responder, ResponseLike, as_responder, require, require_not_misused
 
 
 def _describe(value: object) -> str:
@@ -38,6 +38,9 @@ def sequence(*responses: ResponseLike, then: ResponseLike | None = None) -> Faul
     """Answer with ``responses`` in order, one per request; afterwards ``then`` every time (by
     default the last one again)."""
     require(len(responses) > 0, "sequence needs at least one response")
+    for response in responses:
+        require_not_misused(response, "sequence(*responses)")
+    require_not_misused(then, "sequence(then)")
     return _Sequence(responses, then)
 
 
@@ -47,6 +50,8 @@ def fail_times(times: int, fault: ResponseLike, then: ResponseLike) -> Fault:
         isinstance(times, int) and not isinstance(times, bool) and times >= 0,
         f"fail_times needs a whole number of times >= 0, got {times!r}",
     )
+    require_not_misused(fault, "fail_times(fault)")
+    require_not_misused(then, "fail_times(then)")
     if times == 0:
         return _Sequence([then], None)
     return _Sequence([fault] * times, then)
@@ -76,4 +81,6 @@ def chance(
     the same run of requests gets the same faults, so a failure is reproducible."""
     ok = isinstance(probability, (int, float)) and not isinstance(probability, bool) and 0 <= probability <= 1
     require(ok, f"chance probability must be between 0 and 1, got {probability!r}")
+    require_not_misused(fault, "chance(fault)")
+    require_not_misused(otherwise, "chance(otherwise)")
     return _Chance(float(probability), fault, otherwise, seed)

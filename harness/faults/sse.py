@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from werkzeug.wrappers import Request, Response
 
 from harness.faults import wire
-from harness.faults.base import Fault, FaultError, non_negative_seconds, require
+from harness.faults.base import Fault, FaultError, non_negative_seconds, require, require_not_misused
 from harness.faults.connection import GARBAGE
 
 #: The terminator OpenAI streams end with (``data: [DONE]``).
@@ -83,6 +83,7 @@ def encode(item: SSEEvent | dict[str, object] | list[object] | str | bytes) -> b
 
 
 def _as_marker(item: object) -> Marker | None:
+    require_not_misused(item, "a stream event", in_stream=True)  # faults.reset for faults.reset()
     if isinstance(item, Marker):
         return item
     if isinstance(item, Fault):  # connection faults read naturally in a stream too
@@ -167,6 +168,8 @@ def sse(
     waits before each event; ``after_events=N`` applies ``then`` (default :data:`RESET`) once N
     events are out.
     """
+    require_not_misused(events, "sse(events)", in_stream=True)
+    require_not_misused(then, "sse(then)", in_stream=True)
     gap = non_negative_seconds("delay", delay)
     if after_events is not None:
         ok = isinstance(after_events, int) and not isinstance(after_events, bool) and after_events >= 0

@@ -9,7 +9,14 @@ import threading
 from werkzeug.wrappers import Request, Response
 
 from harness.faults import wire
-from harness.faults.base import Fault, ResponseLike, as_responder, non_negative_seconds, require
+from harness.faults.base import (
+    Fault,
+    ResponseLike,
+    as_responder,
+    non_negative_seconds,
+    require,
+    require_not_misused,
+)
 
 
 class Distribution:
@@ -88,6 +95,8 @@ class _Delay(Fault):
 def delay(seconds: float | Distribution, response: ResponseLike | None = None) -> Fault:
     """Wait before the first byte, then answer with ``response`` (which may be another fault:
     ``delay(0.5, reset())`` waits, then resets). Other requests are served meanwhile."""
+    require_not_misused(seconds, "delay(seconds)")
+    require_not_misused(response, "delay(response)")
     if not isinstance(seconds, Distribution):
         seconds = non_negative_seconds("delay", seconds)
     return _Delay(seconds, response)

@@ -58,10 +58,17 @@ class InstanceClaim:
 
     name: str | None
     _descriptors: list[int] = field(default_factory=list, repr=False)
+    #: The lock of a name only this process could ever want (``pid<pid>...``), removed at release.
+    _own_lock: Path | None = field(default=None, repr=False)
 
     def release(self) -> None:
-        # The lock files stay: removing one while another run waits to open it would let two runs
-        # hold "the same" name through two different files.
+        # Shared names' lock files stay: removing one while another run waits to open it would let
+        # two runs hold "the same" name through two different files. A pid name's lock cannot be
+        # wanted by anyone else while this process lives, so it goes (before its lock is let go).
+        if self._own_lock is not None:
+            with contextlib.suppress(OSError):
+                self._own_lock.unlink()
+            self._own_lock = None
         for descriptor in self._descriptors:
             with contextlib.suppress(OSError):
                 os.close(descriptor)
@@ -88,9 +95,30 @@ def _record_holder(descriptor: int, stamp: RunStamp) -> None:
         command = " ".join(psutil.Process().cmdline())
     except psutil.Error:
         command = ""
-    holder = {"marker": stamp.marker, "pid": stamp.pid, "started": stamp.started, "command": command}
+    holder = {
+        "marker": stamp.marker,
+        "pid": stamp.pid,
+        "started": stamp.started,
+        "command": command,
+        # A pytest-xdist worker: its controller (the parent) tells a sibling worker from another run.
+        "worker": os.environ.get("PYTEST_XDIST_WORKER"),
+        "ppid": os.getppid(),
+    }
     os.ftruncate(descriptor, 0)
     os.pwrite(descriptor, json.dumps(holder).encode("utf-8"), 0)
+
+
+def _sibling_worker(lock: Path) -> str | None:
+    """The xdist worker id of ``lock``'s holder if it is another worker of this very run."""
+    try:
+        holder = json.loads(lock.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    worker = holder.get("worker") if isinstance(holder, dict) else None
+    mine = os.environ.get("PYTEST_XDIST_WORKER")
+    if isinstance(worker, str) and mine and holder.get("ppid") == os.getppid():
+        return worker
+    return None
 
 
 def describe_holder(lock: Path) -> str:
@@ -134,6 +162,14 @@ def claim_instance(
         if fixed_env_file is not None:
             lock = _fixed_env_file_lock(directory, fixed_env_file)
             descriptor = _lock(lock)
+            sibling = _sibling_worker(lock) if descriptor is None else None
+            if sibling is not None:
+                raise ConcurrentRunError(
+                    f"the env file {fixed_env_file} is in use by pytest-xdist worker {sibling} of this "
+                    f"same run ({describe_holder(lock)}); env_file_fixed = true says the app reads exactly "
+                    "that path, so only one worker can have it. fix: run without -n, or, if the app finds "
+                    "its env file through $HARNESS_ENV_FILE (or needs none), remove env_file_fixed"
+                )
             if descriptor is None:
                 raise ConcurrentRunError(
                     f"the env file {fixed_env_file} is in use by another harness run in this checkout "
@@ -159,6 +195,7 @@ def claim_instance(
                         break
             if descriptor is None:  # pragma: no cover - ten thousand harnesses in one process
                 raise ConcurrentRunError("no free instance name for this run in " + str(directory))
+            claim._own_lock = directory / _lock_name(claim.name)
         claim._descriptors.append(descriptor)
         _record_holder(descriptor, stamp)
     except OSError as error:

@@ -103,42 +103,64 @@ def _first_line(path: Path) -> bytes:
         os.close(descriptor)
 
 
-def _existing_problem(path: Path, stamp: RunStamp, what: str, live_runs_ok: bool = False) -> str | None:
-    """Why the thing already at ``path`` may not be replaced by ``what``, or None (``live_runs_ok``:
-    a file of another live run is no problem, as when only judging a configuration)."""
+#: The fix of each kind of refusal (``{key}``: the configuration key that chose the path).
+_ELSEWHERE = "point {key} at a path of its own"
+_FIXES = {
+    "parent": "make the directory on the way a directory, or " + _ELSEWHERE,
+    "unexaminable": _ELSEWHERE,
+    "link": "remove the link (harness writes a file of its own there), or " + _ELSEWHERE,
+    "directory": "point {key} at a file path, not a directory",
+    "special": _ELSEWHERE,
+    "unreadable": "make the file readable, move it away yourself, or " + _ELSEWHERE,
+    "live run": "wait for that run to end (or stop it), or " + _ELSEWHERE,
+    "foreign": "move that file away yourself, or " + _ELSEWHERE,
+}
+
+
+def _existing_problem(
+    path: Path, stamp: RunStamp, what: str, live_runs_ok: bool = False
+) -> tuple[str, str] | None:
+    """Why the thing already at ``path`` may not be replaced by ``what``, and the kind of refusal
+    (a key of ``_FIXES``); None if it may (``live_runs_ok``: a file of another live run is no problem,
+    as when only judging a configuration)."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
         return None
     except NotADirectoryError:
-        return f"{path} cannot hold {what}: one of its parents is a file, not a directory"
+        return f"{path} cannot hold {what}: one of its parents is a file, not a directory", "parent"
     except OSError as error:
-        return f"{path} cannot be examined ({error.strerror})"
+        return f"{path} cannot be examined ({error.strerror})", "unexaminable"
     if stat.S_ISLNK(info.st_mode):
         return (
             f"{path} is a symbolic link (to {os.readlink(path)}); harness never writes through a link, "
-            "so the file it points to cannot be overwritten by accident"
+            "so the file it points to cannot be overwritten by accident",
+            "link",
         )
     if stat.S_ISDIR(info.st_mode):
-        return f"{path} is a directory; {what} needs a file path"
+        return f"{path} is a directory; {what} needs a file path", "directory"
     if not stat.S_ISREG(info.st_mode):
-        return f"{path} exists and is not a regular file (a socket, pipe or device)"
+        return f"{path} exists and is not a regular file (a socket, pipe or device)", "special"
     try:
         first = _first_line(path)
     except OSError as error:
-        return f"{path} exists and cannot be read ({error.strerror}) to see who wrote it"
+        return f"{path} exists and cannot be read ({error.strerror}) to see who wrote it", "unreadable"
     found = _MARK.match(first)
     if found is not None:
         marker, pid, started = found["marker"].decode(), int(found["pid"]), float(found["started"])
         if marker == stamp.marker or live_runs_ok or not run_alive(marker, pid, started, stamp.state_dir):
             return None  # this run's, or left by a run that is over
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started))
-        return f"{path} belongs to another harness run that is still running (pid {pid}, started {when})"
+        return (
+            f"{path} belongs to another harness run that is still running (pid {pid}, started {when})",
+            "live run",
+        )
     if first.startswith(_LEGACY_MARK) or _in_state_dir(path, stamp.state_dir):
         return None  # an env file of harness 0.1, or a log in harness's own directory (logs had no mark)
     return (
         f"{path} exists and harness did not write it (its first line is not harness's mark); harness "
-        "never overwrites a file it did not write"
+        "never overwrites a file it did not write",
+        "foreign",
     )
 
 
@@ -162,12 +184,11 @@ def check_writable(
     """Raise :class:`UnsafePathError` unless this run may write ``what`` at ``path`` (``key`` is the
     configuration key that chose the path, named in the message with the fix)."""
     check_confined(path, root, what=what, key=key, allow_outside=allow_outside)
-    problem = _existing_problem(path, stamp, what, live_runs_ok)
-    if problem:
-        raise UnsafePathError(
-            f"{key}: harness will not write {what} at {path}: {problem}. fix: move that file away "
-            f"yourself, or point {key} at a path of its own"
-        )
+    refused = _existing_problem(path, stamp, what, live_runs_ok)
+    if refused:
+        problem, kind = refused
+        fix = _FIXES[kind].format(key=key.split(" (", 1)[0])
+        raise UnsafePathError(f"{key}: harness will not write {what} at {path}: {problem}. fix: {fix}")
 
 
 def _make_parent(path: Path, what: str, key: str) -> None:
@@ -220,10 +241,28 @@ def write_owned(
     key: str,
     allow_outside: bool = False,
     mode: int = 0o600,
+    note: str | None = None,
 ) -> OwnedFile:
-    """Write ``text`` at ``path`` after this run's mark, atomically; see the module's rules."""
+    """Write ``text`` at ``path`` after this run's mark (saying ``note``, or ``what``), atomically;
+    see the module's rules. ``what`` names the file in messages ("the app's env file")."""
     check_writable(path, root=root, stamp=stamp, what=what, key=key, allow_outside=allow_outside)
-    return _replace_with(path, (stamp.mark(what) + text).encode("utf-8"), mode, what, key)
+    return _replace_with(path, (stamp.mark(note or what) + text).encode("utf-8"), mode, what, key)
+
+
+def is_log_of_ended_run(path: Path, stamp: RunStamp) -> bool:
+    """Whether ``path`` is a regular file carrying harness's mark of a run that is over (not this
+    run): what a later run may remove."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        found = _MARK.match(_first_line(path))
+    except OSError:
+        return False
+    if found is None or found["marker"].decode() == stamp.marker:
+        return False
+    return not run_alive(
+        found["marker"].decode(), int(found["pid"]), float(found["started"]), stamp.state_dir
+    )
 
 
 def is_same_file(owned: OwnedFile) -> bool:
@@ -261,10 +300,12 @@ def open_log(
     allow_outside: bool = False,
     previous: OwnedFile | None = None,
     separator: str = "",
+    note: str | None = None,
 ) -> tuple[OwnedFile, int]:
-    """Make ``path`` the log for ``what``: a fresh file with this run's mark, or, when ``previous``
-    is still that very file (an app started again within the run), the same file with ``separator``
-    appended. Return the file and the offset where the new output begins."""
+    """Make ``path`` the log for ``what``: a fresh file with this run's mark (saying ``note``, or
+    ``what``), or, when ``previous`` is still that very file (an app started again within the run),
+    the same file with ``separator`` appended. Return the file and the offset where the new output
+    begins. Owner-only, like the env file: an app's log often holds what its configuration held."""
     if previous is not None and is_same_file(previous):
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
@@ -274,8 +315,8 @@ def open_log(
         except OSError as error:
             raise _write_failed(path, what, key, error) from None
     check_writable(path, root=root, stamp=stamp, what=what, key=key, allow_outside=allow_outside)
-    mark = stamp.mark(what).encode("utf-8")
-    return _replace_with(path, mark, 0o644, what, key), len(mark)
+    mark = stamp.mark(note or what).encode("utf-8")
+    return _replace_with(path, mark, 0o600, what, key), len(mark)
 
 
 def create_exclusive(path: Path, content: bytes, *, what: str, key: str, mode: int = 0o600) -> OwnedFile:

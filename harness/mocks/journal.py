@@ -9,12 +9,51 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from harness.secrets import mask_text
 
 BODY_EXCERPT = 300
 #: How far past the cut a body is masked, for a secret value that starts before it.
 _MASK_WINDOW = 4096
+
+
+class RequestHeaders(tuple[tuple[str, str], ...]):
+    """A request's headers: the ``(name, value)`` pairs in the order they came, which also answer
+    ``headers["Api-Key"]``, ``.get(name)`` and ``name in headers`` by name, case-insensitively, as
+    werkzeug's ``Headers`` do (the first value of a repeated header; :meth:`getlist` for all)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            for name, value in tuple.__iter__(self):
+                if name.lower() == key.lower():
+                    return value
+            raise KeyError(key)
+        return tuple.__getitem__(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            return any(name.lower() == key.lower() for name, _ in tuple.__iter__(self))
+        return tuple.__contains__(self, key)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """The value of header ``key`` (any case), or ``default``."""
+        try:
+            return str(self[key])
+        except KeyError:
+            return default
+
+    def getlist(self, key: str) -> list[str]:
+        """Every value of header ``key`` (any case), in order."""
+        return [value for name, value in tuple.__iter__(self) if name.lower() == key.lower()]
+
+    def keys(self) -> list[str]:
+        return [name for name, _ in tuple.__iter__(self)]
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(tuple.__iter__(self))
 
 
 @dataclass(frozen=True)
@@ -24,7 +63,8 @@ class JournalEntry:
     method: str
     path: str
     query_string: str
-    headers: tuple[tuple[str, str], ...]
+    #: ``(name, value)`` pairs; also ``headers["name"]`` and ``headers.get("name")``, any case.
+    headers: RequestHeaders
     body: bytes
     status: int | None
     matched: bool
@@ -38,6 +78,10 @@ class JournalEntry:
     pending: bool = False
     #: For an unmatched request: the closest expectation and what differed.
     near_miss: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.headers, RequestHeaders):  # built from plain pairs
+            object.__setattr__(self, "headers", RequestHeaders(self.headers))
 
     @property
     def target(self) -> str:

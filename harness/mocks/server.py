@@ -27,7 +27,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from copy import copy
 from http import HTTPStatus
 from ssl import SSLContext
@@ -41,11 +41,11 @@ from werkzeug.wrappers import Request, Response
 
 from harness.errors import HarnessError
 from harness.faults import wire
-from harness.faults.base import Fault, FaultError
+from harness.faults.base import Fault, FaultError, misuse_hint, require_not_misused
 from harness.faults.sse import EventSource, sse
 from harness.mocks import verify
-from harness.mocks.journal import Journal, JournalEntry
-from harness.mocks.nearmiss import near_miss
+from harness.mocks.journal import Journal, JournalEntry, RequestHeaders
+from harness.mocks.nearmiss import describe_matcher, near_miss
 from harness.mocks.pool import PooledWSGIServer
 from harness.secrets import mask_text
 from harness.simulators.base import Simulator
@@ -486,10 +486,10 @@ class _TrackedRequestHandler(RequestHandler):
     :meth:`respond_with_fault` and :meth:`respond_with_sse`."""
 
     def respond(self, request: Request) -> Response:
-        # The matcher's repr is built once: it is the same for every request this answers.
+        # Described once: it is the same for every request this answers.
         described = self.__dict__.get("_harness_described")
         if described is None:
-            described = self.__dict__["_harness_described"] = repr(self.matcher)
+            described = self.__dict__["_harness_described"] = describe_matcher(self.matcher)
         request.environ[_EXPECTATION] = described
         if isinstance(self.request_handler, Fault):  # e.g. throttle(): answered with a response
             request.environ[_FAULT] = self.request_handler.description
@@ -498,11 +498,19 @@ class _TrackedRequestHandler(RequestHandler):
     def respond_with_fault(self, fault: Fault) -> None:
         """Answer with a fault from :mod:`harness.faults` (or any responder built from them)."""
         if not isinstance(fault, Fault):
+            hint = misuse_hint(fault)  # faults.reset for faults.reset(), or faults.RESET
             raise FaultError(
-                f"respond_with_fault takes a fault from harness.faults, got {type(fault).__name__}; "
+                f"respond_with_fault: {hint}"
+                if hint
+                else f"respond_with_fault takes a fault from harness.faults, got {type(fault).__name__}; "
                 "use respond_with_json/respond_with_data/respond_with_handler for plain responses"
             )
         self.respond_with_handler(fault)
+
+    def respond_with_handler(self, func: Callable[[Request], Response]) -> None:
+        """pytest-httpserver's own call; a fault factory not called (``faults.reset``) is refused."""
+        require_not_misused(func, "respond_with_handler")
+        super().respond_with_handler(func)
 
     def respond_with_sse(self, events: EventSource, **options: Any) -> None:
         """Answer with a server-sent event stream: ``faults.sse(events, **options)``."""
@@ -809,7 +817,7 @@ class MockService(HTTPServer):
             method=request.method,
             path=request.path,
             query_string=request.query_string.decode("latin-1"),
-            headers=tuple(request.headers.items()),
+            headers=RequestHeaders(request.headers.items()),
             body=request.get_data(),
             started=started_wall,
             **outcome,  # type: ignore[arg-type]

@@ -29,6 +29,9 @@ def resolve_executable(argv: list[str], cwd: Path, env: Mapping[str, str], where
     program = argv[0]
     if os.sep in program or (os.altsep and os.altsep in program):
         candidate = Path(program) if Path(program).is_absolute() else cwd / program
+        # Shown in messages and run as such: its directories resolved ("/p/../venv/bin" reads as
+        # "/venv/bin"), its last step kept -- a venv's python is a link that must stay the venv's.
+        candidate = Path(os.path.realpath(candidate.parent)) / candidate.name
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return str(candidate)
         reason = "is not executable" if os.path.isfile(candidate) else "does not exist"

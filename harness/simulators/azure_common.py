@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from werkzeug.wrappers import Request, Response
 
-from harness.faults.base import Fault
+from harness.faults.base import Fault, misuse_hint
 from harness.simulators.base import SimulatorError, json_response
 
 Responder = Callable[[Request], Response]
@@ -116,8 +116,11 @@ class PrimedCalls:
 
     def fault(self, fault: Fault, *, times: int, operation: str | None) -> None:
         if not isinstance(fault, Fault):
+            hint = misuse_hint(fault)  # faults.reset for faults.reset(), or faults.RESET
             raise SimulatorError(
-                f"prime_fault takes a fault from harness.faults, got {type(fault).__name__}; "
+                f"prime_fault: {hint}"
+                if hint
+                else f"prime_fault takes a fault from harness.faults, got {type(fault).__name__}; "
                 "use prime_failure for an error response"
             )
         self._add(fault, times, operation)

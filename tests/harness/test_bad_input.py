@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from harness import Harness
 from harness.errors import AppExitedError, CommandNotFoundError, ConfigError, PortInUseError
 
 from .api_support import assert_gone, tiny_pids, tiny_project
-from .support import run_pytest, write_project
+from .support import TINY_APP, run_pytest, write_project
 
 # An app whose health path answers 404: see test_readiness.py
 # (test_health_path_answering_404_is_reported_well_before_the_timeout).
@@ -115,3 +116,20 @@ def test_unknown_key_stops_pytest_with_one_clear_line(tmp_path):
     assert str(project / "pyproject.toml") in mentions[0]
     assert "did you mean 'startup_timeout'" in mentions[0]
     assert "Traceback" not in output
+
+
+def test_a_relative_command_path_is_shown_and_run_resolved_its_link_kept(tmp_path):
+    """``../venv/bin/python`` reads as ``<dir>/venv/bin/python`` in every message and argv, and the
+    venv's python stays the link it is (resolving it would leave the virtualenv)."""
+    venv_python = tmp_path / "venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.symlink_to(sys.executable)
+    pyproject = tiny_project(tmp_path / "project", command=f'["../venv/bin/python", "{TINY_APP}"]')
+
+    with Harness.from_pyproject(pyproject) as harness:
+        assert harness.app.argv[0] == str(venv_python)
+
+    missing = tiny_project(tmp_path / "other", command='["../nowhere/../bin/serve"]')
+    with pytest.raises(CommandNotFoundError) as raised, Harness.from_pyproject(missing):
+        pytest.fail("must not start")
+    assert f"(looked at {tmp_path / 'bin' / 'serve'})" in str(raised.value)  # as written, then resolved

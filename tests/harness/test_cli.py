@@ -53,6 +53,42 @@ def test_check_reports_a_command_that_is_not_installed(tmp_path):
     assert "was not found on PATH" in result.stdout
 
 
+def test_check_shows_env_placeholders_of_the_command_as_known_before_a_start(tmp_path):
+    tiny_project(
+        tmp_path,
+        command='["python", "app.py", "--upstream", "{services.openai.url}/v1", "--port={port}", '
+        '"--self={app.url}", "--ca={tls.ca_bundle}", "--data={root}/data"]',
+        extra="[tool.harness.services.openai]\ntls = true\n",
+    )
+    result = cli(tmp_path, "check")
+    assert "Traceback" not in result.stdout + result.stderr
+    [command] = [line for line in result.stdout.splitlines() if line.strip().startswith("command:")]
+    assert "--upstream 'https://127.0.0.1:<openai port>/v1'" in command
+    assert "'--port=<app port>'" in command
+    assert "'--self=http://127.0.0.1:<app port>'" in command
+    assert f"--ca={tmp_path}/.harness/tls/" in command
+    assert f"--data={tmp_path}/data" in command
+
+
+def test_env_shows_empty_values_and_what_the_configuration_removes(tmp_path):
+    tiny_project(
+        tmp_path,
+        env={"EMPTY": "", "GONE": False, "JSON": '{"accountName": "x", "to": "{app.url}"}'},
+        extra="[tool.harness.profiles.p]\nenv = { EMPTY = false }\n",
+    )
+    environ = {**os.environ, "GONE": "inherited", "EMPTY": "inherited", "REQUESTS_CA_BUNDLE": "/x.pem"}
+    lines = cli(tmp_path, "env", env=environ).stdout.splitlines()
+    assert "EMPTY=" in lines
+    assert 'JSON={"accountName": "x", "to": "http://127.0.0.1:<app port>"}' in lines
+    assert not any(line.startswith("GONE=") for line in lines)
+    assert "# removed by the configuration (NAME = false): GONE" in lines
+    assert any(line.startswith("# removed from the inherited environment:") for line in lines)
+
+    profile = cli(tmp_path, "env", "--profile", "p", env=environ).stdout.splitlines()
+    assert not any(line.startswith(("EMPTY=", "GONE=")) for line in profile)
+    assert "# removed by the configuration (NAME = false): EMPTY, GONE" in profile
+
+
 def test_check_reports_files_a_run_would_refuse_to_write_and_writes_nothing(tmp_path):
     tiny_project(
         tmp_path,
@@ -250,3 +286,26 @@ def test_check_names_the_simulator_of_a_service(tmp_path, monkeypatch):
     out = io.StringIO()
     assert main(["--config", str(pyproject), "check"], out=out) == 0, out.getvalue()
     assert "  services: chat (https, simulator echo), cache\n" in out.getvalue()
+
+
+def test_check_reports_a_host_the_app_cannot_listen_on(tmp_path):
+    tiny_project(tmp_path, app={"host": "no-such-host.invalid"})
+    result = cli(tmp_path, "check")
+    assert result.returncode == 1
+    assert "profile default: PROBLEM" in result.stdout
+    assert "the app cannot listen on host 'no-such-host.invalid'" in result.stdout
+
+
+def test_config_is_taken_before_or_after_the_command(tmp_path):
+    pyproject = tiny_project(tmp_path / "project")
+    before = cli(tmp_path, "--config", str(pyproject), "check")
+    after = cli(tmp_path, "check", "--config", str(pyproject))
+    assert before.returncode == after.returncode == 0, before.stdout + after.stdout + after.stderr
+    assert f"{pyproject}: [tool.harness] is valid" in after.stdout
+
+
+def test_env_shows_every_variable_harness_gives_the_app(tmp_path):
+    tiny_project(tmp_path)
+    result = cli(tmp_path, "env")
+    for name in ("HARNESS_ENV_FILE", "HARNESS_RUN_MARKER", "HARNESS_APP_MARKER", "PORT"):
+        assert f"{name}=" in result.stdout

@@ -308,3 +308,25 @@ def test_the_short_names_are_not_harness_fixtures(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout
     assert "fixture 'app_url' not found" in result.stdout
     assert "harness_app_url" in result.stdout  # pytest lists the available fixtures
+
+
+def test_where_unused_the_plugin_imports_nothing_of_harness(tmp_path: Path) -> None:
+    """Installed but unused (no [tool.harness]), the plugin loads nothing of the library: its cost
+    in every pytest run of the environment (bench/plugin_cost.py measures it) stays near zero."""
+    conftest = """
+import sys
+
+def pytest_sessionfinish(session):
+    loaded = sorted(name for name in sys.modules if name == "harness" or name.startswith("harness."))
+    print("HARNESS MODULES:", loaded)
+"""
+    write_project(
+        tmp_path,
+        '[project]\nname = "theirs"\nversion = "1"\n',
+        {"conftest.py": conftest, "test_plain.py": "def test_plain():\n    pass\n"},
+    )
+
+    result = run_pytest(tmp_path, "-s", "-p", "no:flask", timeout=60)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "HARNESS MODULES: ['harness', 'harness.pytest_plugin']" in result.stdout

@@ -182,7 +182,7 @@ def test_two_harnesses_in_one_process_get_their_own_files(tmp_path: Path) -> Non
         assert first.app.log_path != second.app.log_path
         assert first.app.env["UPSTREAM"] == first.services["up"].url
         assert second.app.env["UPSTREAM"] == second.services["up"].url
-    assert list((tmp_path / "env").iterdir()) == []
+    assert not (tmp_path / "env").exists()  # both env files removed, and the folder made for them
 
 
 def test_an_instance_name_that_cannot_name_a_file_is_refused(tmp_path: Path, monkeypatch) -> None:
@@ -193,3 +193,77 @@ def test_an_instance_name_that_cannot_name_a_file_is_refused(tmp_path: Path, mon
         HarnessError, match=r"\$HARNESS_INSTANCE '../shard' cannot be part of a file name; fix:"
     ):
         Harness.from_pyproject(pyproject)
+
+
+CLAIM = """
+import os, sys
+from pathlib import Path
+from harness.errors import ConcurrentRunError
+from harness.files.claims import claim_instance
+from harness.files.owned import RunStamp
+state, env_file = Path(sys.argv[1]), Path(sys.argv[2])
+try:
+    claim = claim_instance(state, os.environ["PYTEST_XDIST_WORKER"], stamp=RunStamp.of_this_process("m"),
+                           fixed_env_file=env_file)
+except ConcurrentRunError as error:
+    print(f"refused: {error}", flush=True)
+    sys.exit(0)
+print("holding", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_fixed_env_file_names_a_sibling_xdist_worker_as_such(tmp_path: Path) -> None:
+    """Two workers of one pytest-xdist run (same parent, the controller) and env_file_fixed: the
+    refusal says it is this run's own other worker, and that -n is the way out."""
+    args = [sys.executable, "-c", CLAIM, str(tmp_path / ".harness"), str(tmp_path / "env" / "app.env")]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(RUN_STATE_PREFIXES)}
+    first = subprocess.Popen(
+        args,
+        env={**environment, "PYTEST_XDIST_WORKER": "gw0"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline().strip() == "holding"
+        second = subprocess.run(
+            args,
+            env={**environment, "PYTEST_XDIST_WORKER": "gw1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        first.communicate("\n", timeout=60)
+
+    assert "refused: " in second.stdout, second.stdout + second.stderr
+    assert (
+        f"is in use by pytest-xdist worker gw0 of this same run (pid {first.pid}, started " in second.stdout
+    )
+    assert "fix: run without -n" in second.stdout
+
+
+def test_what_a_run_with_a_name_of_its_own_leaves_is_cleared(tmp_path: Path) -> None:
+    """A ``pid<pid>`` name is never used again: its lock goes when the run ends, and its log when a
+    later run starts (logs of the plain names stay, as they are overwritten by the next run)."""
+    pyproject = tiny_project(tmp_path, app={"env_file": "made/for/it/app.env"})
+    instances = tmp_path / ".harness" / "instances"
+
+    with Harness.from_pyproject(pyproject) as first, Harness.from_pyproject(pyproject) as second:
+        own_log = second.app.log_path
+        assert (instances / f"{second.instance}.lock").exists()
+        assert first.app.log_path.exists()
+        assert (tmp_path / "made" / "for" / "it").is_dir()
+    assert not (instances / f"pid{os.getpid()}.lock").exists()
+    assert (instances / "default.lock").exists()  # a shared name's lock stays (see claims.py)
+    assert own_log.exists()  # kept for reading after the run
+    assert not (tmp_path / "made").exists()  # the directories made for the env file went with it
+    assert oct(own_log.stat().st_mode & 0o777) == oct(0o600)  # a log may hold secrets
+
+    with Harness.from_pyproject(pyproject) as later:
+        later.app.url_for("/")
+    assert not own_log.exists()  # swept: its run is over, and no run will use that name again
+    assert (tmp_path / ".harness" / "logs" / "default.log").exists()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import DEFAULT_PROFILE, find_config, load_config, parse_table
+from harness.config import DEFAULT_PROFILE, find_config, load_config, parse_table, templating
 from harness.errors import ConfigError
 
 #: parse_table never reads this file; it only names it in messages and resolves paths against it.
@@ -286,9 +286,64 @@ def test_unknown_placeholder_in_command(command):
     )
 
 
+def test_command_takes_the_env_placeholders_too():
+    """Issue 13: an app whose upstream is a command-line flag needed an ``sh -c`` wrapper."""
+    command = [
+        "app",
+        "--upstream={services.api.url}/v1",
+        "--search",
+        "{services.search-2.host}:{services.search-2.port}",
+        "--self={app.url}",
+        "--ca={tls.ca_bundle}",
+        "--data={root}/data",
+        "--port={port}",
+    ]
+    config = parse_table(
+        {
+            "command": command,
+            "services": {"api": {}, "search-2": {"tls": True}},
+            "profiles": {"p": {"command": ["other", "{services.api.url}", "{app.port}"]}},
+        },
+        SOURCE,
+    )
+    assert config.app.command == tuple(command)
+    assert config.app_settings("p").command == ("other", "{services.api.url}", "{app.port}")
+
+
+@pytest.mark.parametrize(
+    ("table", "fragments"),
+    [
+        (
+            {"command": ["app", "--upstream={services.ap.url}"], "services": {"api": {}}},
+            ["unknown placeholder {services.ap.url}", "did you mean {services.api.url}?"],
+        ),
+        # A service's own {url} exists only in its env table; in the command it needs the name.
+        (
+            {"command": ["app", "{url}"], "services": {"api": {}}},
+            ["unknown placeholder {url}", "did you mean {app.url} or {services.api.url}?"],
+        ),
+        # {tls.*} only with a tls = true service, as in env values.
+        ({"command": ["app", "{tls.ca_bundle}"]}, ["unknown placeholder {tls.ca_bundle}"]),
+        (
+            {"command": ["app"], "profiles": {"p": {"command": ["app", "{services.nope.url}"]}}},
+            ["unknown placeholder {services.nope.url}"],
+        ),
+    ],
+)
+def test_unknown_env_placeholder_in_command(table, fragments):
+    error = config_error(table)
+    key = "tool.harness.profiles.p.command" if "profiles" in table else "tool.harness.command"
+    assert_single_problem(error, key, *fragments)
+
+
+def test_json_argument_in_command_is_literal():
+    config = parse_table({"command": ["app", '--config={"retries": 2, "url": "{app.url}"}']}, SOURCE)
+    assert config.app.command[1] == '--config={"retries": 2, "url": "{app.url}"}'
+
+
 @pytest.mark.parametrize(
     ("value", "brace"),
-    [("{app.url", "'{'"), ("app.url}", "'}'"), ("{a{b}}", "'{'"), ('{"json": 1}}', "'}'")],
+    [("{app.url", "'{'"), ("app.url}", "'}'"), ("{a{b}", "'{'"), ('{"json": 1}}', "'}'")],
 )
 def test_unbalanced_braces_in_env_value(value, brace):
     error = config_error({"command": ["app"], "env": {"A": value}})
@@ -298,6 +353,44 @@ def test_unbalanced_braces_in_env_value(value, brace):
 def test_unbalanced_brace_in_command():
     error = config_error({"command": ["app", "--json={"]})
     assert_single_problem(error, "tool.harness.command", "unbalanced '{'")
+
+
+def test_json_env_value_is_taken_as_written():
+    """Issue 13: a JSON value failed with "unknown placeholder" and no hint."""
+    value = '{"accountName": "x", "nested": {"retries": [1, 2]}, "empty": {}}'
+    config = parse_table({"command": ["app"], "env": {"AZURE_CONFIG": value}}, SOURCE)
+    assert config.app.env["AZURE_CONFIG"] == value
+    assert templating.render(value, {}) == value
+
+
+def test_json_env_value_with_a_placeholder_inside():
+    config = parse_table(
+        {
+            "command": ["app"],
+            "env": {"CONFIG": '{"endpoint": "{services.api.url}", "options": {"retries": 2}}'},
+            "services": {"api": {"env": {"API_JSON": '{"url": "{url}"}'}}},
+        },
+        SOURCE,
+    )
+    env = config.app_settings().env
+    values = {"services.api.url": "http://127.0.0.1:4000"}
+    assert templating.render(str(env["CONFIG"]), values) == (
+        '{"endpoint": "http://127.0.0.1:4000", "options": {"retries": 2}}'
+    )
+    assert templating.render(str(env["API_JSON"]), values) == '{"url": "http://127.0.0.1:4000"}'
+
+
+def test_unknown_name_in_braces_suggests_the_name_and_shows_the_escape():
+    error = config_error(
+        {"command": ["app"], "env": {"A": "{services.serach.url}/{accountName}"}, "services": {"search": {}}}
+    )
+    assert_single_problem(
+        error,
+        "tool.harness.env.A",
+        "unknown placeholder {services.serach.url}",
+        "did you mean {services.search.url}?",
+        "for literal braces double them: '{{services.serach.url}}/{accountName}'",
+    )
 
 
 def test_valid_placeholders_and_literal_braces_are_accepted():
@@ -427,6 +520,8 @@ def test_port_env_false_without_port_in_the_command_is_refused(table, key):
     "table",
     [
         {"command": ["app", "--port={port}"], "port_env": False},
+        {"command": ["app", "{app.port}"], "port_env": False},  # the same value as {port}
+        {"command": ["app", "--listen={app.url}"], "port_env": False},  # holds the port
         {"command": ["app"], "port_env": False, "port": 8123},  # a fixed port the app knows itself
         {"command": ["app"], "port_env": False, "port": 8123, "profiles": {"p": {"startup_timeout": 5}}},
     ],
@@ -483,10 +578,36 @@ def test_env_values_are_coerced_to_strings_and_removals():
         "I": "8",
         "F": "2.5",
         "S": "text",
-        "EMPTY": None,
-        "OFF": None,
+        "EMPTY": "",  # "" sets the empty string (until issue 13 it removed the variable)
+        "OFF": None,  # false removes it
         "ZERO": "0",
     }
+
+
+@pytest.mark.parametrize("where", ["env", "services", "profiles"])
+def test_empty_string_sets_and_false_removes_in_every_env_table(where):
+    """Issue 13: ``""`` sets the empty string, ``false`` removes, alike in [tool.harness.env], a
+    service's env and a profile's env."""
+    values = {"EMPTY": "", "GONE": False}
+    table: dict[str, object] = {"command": ["app"]}
+    if where == "env":
+        table["env"] = values
+    elif where == "services":
+        table["services"] = {"api": {"env": values}}
+    else:
+        table["profiles"] = {"p": {"env": values}}
+    config = parse_table(table, SOURCE)
+    env = config.app_settings("p" if where == "profiles" else None).env
+    assert env["EMPTY"] == ""
+    assert env["GONE"] is None
+
+
+@pytest.mark.parametrize("value", [[], ["a"], {"x": 1}], ids=repr)
+def test_env_value_of_another_type_says_false_removes(value):
+    error = config_error({"command": ["app"], "env": {"A": value}})
+    assert_single_problem(
+        error, "tool.harness.env.A", "a string, number or boolean (false removes the variable)"
+    )
 
 
 def test_service_strict_defaults_to_true():
@@ -508,7 +629,7 @@ def test_profile_overrides_env_and_app_keys(tmp_path):
                     "startup_timeout": 90,
                     "health": "/ready",
                     "cwd": "other",
-                    "env": {"B": "two", "C": "", "D": 4},
+                    "env": {"B": "two", "C": False, "D": 4},
                 }
             },
         },
@@ -582,13 +703,17 @@ def test_profile_can_remove_or_replace_a_service_variable():
         {
             "command": ["app"],
             "services": {"search": {"env": {"SEARCH_URL": "{url}", "SEARCH_KEY": "k"}}},
-            "profiles": {"without_search": {"env": {"SEARCH_URL": "", "SEARCH_KEY": "other"}}},
+            "profiles": {
+                "without_search": {"env": {"SEARCH_URL": False, "SEARCH_KEY": "other"}},
+                "empty_search": {"env": {"SEARCH_URL": ""}},
+            },
         },
         SOURCE,
     )
     env = config.app_settings("without_search").env
     assert env["SEARCH_URL"] is None
     assert env["SEARCH_KEY"] == "other"
+    assert config.app_settings("empty_search").env["SEARCH_URL"] == ""
 
 
 # -- files --------------------------------------------------------------------------------------------
@@ -718,3 +843,30 @@ def test_find_config_reports_when_none_is_found(tmp_path):
     assert "--harness-config" in message
     with pytest.raises(ConfigError, match=r"no \[tool\.harness\] table"):
         load_config(start=start)
+
+
+@pytest.mark.parametrize(
+    ("keys", "fragment"),
+    [
+        ({"env_file": ".harness/.gitignore"}, "in harness's own state directory"),
+        ({"env_file": ".harness/instances/default.lock"}, "in harness's own state directory"),
+        ({"env_file": ".harness/logs/app.env"}, "in harness's own state directory"),
+        ({"log_dir": ".harness"}, "in harness's own state directory"),
+        ({"log_dir": ".harness/runs"}, "in harness's own state directory"),
+        ({"log_dir": ".harness/tls"}, "in harness's own state directory"),
+        ({"log_dir": "logs", "env_file": "logs/app.env"}, "lies in log_dir"),
+        ({"env_file": "nosuchdir/"}, "names a directory, not a file"),
+        ({"env_file": "env/."}, "names a directory, not a file"),
+        ({"env_file": "env/.."}, "names a directory, not a file"),
+    ],
+)
+def test_paths_that_would_collide_with_harness_s_own_files_are_refused_at_load(keys, fragment):
+    error = config_error({"command": ["app"], **keys})
+    assert len(error.problems) == 1, error.problems
+    assert fragment in error.problems[0]
+    assert "fix:" in error.problems[0]
+
+
+def test_a_log_folder_of_its_own_in_the_state_directory_is_fine():
+    config = parse_table({"command": ["app"], "log_dir": ".harness/mylogs"}, SOURCE)
+    assert config.log_dir == SOURCE.parent / ".harness" / "mylogs"

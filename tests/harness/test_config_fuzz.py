@@ -34,9 +34,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import Harness
-from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config, parse_table
+from harness.cli import command_values
+from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config, parse_table, templating
 from harness.config.load import APP_KEYS, COMMAND_FIELDS, ON_CRASH, TOP_KEYS
 from harness.errors import ConfigError
+from harness.process.launch import render_command
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -252,6 +254,12 @@ def check_usable(config: HarnessConfig) -> None:
         for name, value in settings.env.items():
             assert ENV_NAME.fullmatch(name), f"env name {name!r} accepted"
             assert value is None or (isinstance(value, str) and "\x00" not in value), (name, value)
+        # Every template accepted renders (as `harness env`/`check` and a start render them).
+        values = command_values(config, settings)
+        for value in settings.env.values():
+            if value is not None:
+                templating.render(value, values)
+        render_command(settings.command, values)
         assert isinstance(settings.cwd, Path)
         # The env file and log of the profile are named after it: computing them must work.
         harness = Harness(config, profile)
@@ -415,8 +423,14 @@ project_paths = st.lists(
 ).map("/".join)
 
 
+#: Brace groups that cannot be a placeholder name: literal text, as written (JSON, for one).
+LITERAL_GROUPS = ('{"k": 1}', '{"a": {"b": [1, {}]}}', "{}", "{ }", "{a b}", "{x:y}")
+
+
 def templates(fields: list[str]) -> st.SearchStrategy[str]:
-    pieces = st.one_of(safe_text, st.sampled_from(["{{", "}}", *(f"{{{field}}}" for field in fields)]))
+    placeholders = [f"{{{field}}}" for field in fields]
+    json_around = [f'{{"v": "{placeholder}"}}' for placeholder in placeholders]
+    pieces = st.one_of(safe_text, st.sampled_from(["{{", "}}", *LITERAL_GROUPS, *placeholders, *json_around]))
     return st.lists(pieces, max_size=4).map("".join)
 
 
@@ -433,7 +447,10 @@ def env_tables_valid(fields: list[str]) -> st.SearchStrategy[dict[str, object]]:
 
 def app_values_valid(fields: list[str]) -> dict[str, st.SearchStrategy[object]]:
     non_blank = safe_text.filter(lambda text: text.strip())
-    parts = st.lists(templates([*COMMAND_FIELDS]), min_size=1, max_size=4).filter(lambda p: p[0] != "")
+    # The command takes its own placeholders and every one an env value can use.
+    parts = st.lists(templates([*COMMAND_FIELDS, *fields]), min_size=1, max_size=4).filter(
+        lambda p: p[0] != ""
+    )
     seconds = st.one_of(st.integers(1, 3600), st.floats(min_value=0.001, max_value=3600))
     return {
         "command": st.one_of(parts, parts.map(shlex.join)),
@@ -491,7 +508,17 @@ def valid_tables(draw: st.DrawFn) -> dict[str, object]:
     if profiles:
         table["profiles"] = profiles
     _give_the_app_a_way_to_its_port(table)
+    _keep_the_env_file_out_of_the_log_folder(table)
     return table
+
+
+def _keep_the_env_file_out_of_the_log_folder(table: dict[str, object]) -> None:
+    """An env file inside ``log_dir`` is refused at load (they would mix): give it a place apart."""
+    env_file, log_dir = table.get("env_file"), table.get("log_dir")
+    if isinstance(env_file, str) and isinstance(log_dir, str):
+        folder = log_dir.strip("/") + "/"
+        if (env_file.strip("/") + "/").startswith(folder) or env_file == log_dir:
+            table["env_file"] = "apart_from_logs/" + env_file.rsplit("/", 1)[-1]  # longer than any drawn name
 
 
 def _give_the_app_a_way_to_its_port(table: dict[str, object]) -> None:
@@ -581,7 +608,7 @@ def test_well_formed_values_next_to_the_rejected_ones_are_still_accepted():
             "cwd": "sub dir/é",
             "startup_timeout": 86400,
             "shutdown_timeout": 0.5,
-            "env": {"_X1": "{{literal}}", "EMPTY": ""},
+            "env": {"_X1": "{{literal}}", "EMPTY": "", "GONE": False, "JSON": '{"k": {"n": 1}}'},
             "services": {"db-1": {"env": {"DB": "{url}"}}},
             "profiles": {"no.llm": {}, "ünïcode": {"port": 8080}},
         },
@@ -589,7 +616,7 @@ def test_well_formed_values_next_to_the_rejected_ones_are_still_accepted():
     )
     check_usable(config)
     assert config.app.command == ("app", "--name", "a b", "{port}")
-    assert config.app.env == {"_X1": "{{literal}}", "EMPTY": None}
+    assert config.app.env == {"_X1": "{{literal}}", "EMPTY": "", "GONE": None, "JSON": '{"k": {"n": 1}}'}
     assert set(config.profiles) == {"no.llm", "ünïcode"}
 
 

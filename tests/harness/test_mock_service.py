@@ -190,14 +190,20 @@ def test_journal_records_a_matched_request(service):
     assert entry.query_string == "a=1&b=two"
     assert entry.target == "/things?a=1&b=two"
     assert entry.body == b'{"name": "x"}'
-    assert ("X-Test", "yes") in entry.headers
+    assert ("X-Test", "yes") in entry.headers  # the pairs, in order
+    assert entry.headers["x-test"] == "yes"  # and by name, any case, as werkzeug's Headers answer
+    assert entry.headers.get("X-TEST") == "yes"
+    assert entry.headers.get("X-Missing") is None
+    assert "x-test" in entry.headers
+    assert entry.headers.getlist("X-Test") == ["yes"]
+    with pytest.raises(KeyError):
+        entry.headers["X-Missing"]
     assert entry.status == 201
     assert entry.matched is True
     assert entry.error is None
     assert entry.expectation is not None
-    assert "'/things'" in entry.expectation
-    assert "'POST'" in entry.expectation
-    assert "'/other'" not in entry.expectation
+    assert entry.expectation.startswith("POST /things")  # the expectation as written
+    assert "/other" not in entry.expectation
     assert entry.duration >= 0
     assert service.unmatched_requests() == []
 
@@ -210,9 +216,9 @@ def test_journal_names_the_expectation_that_answered(service):
     first, second = service.requests
     assert (first.path, second.path) == ("/b", "/a")
     assert first.expectation is not None
-    assert "'/b'" in first.expectation
+    assert first.expectation == "any method /b"
     assert second.expectation is not None
-    assert "'/a'" in second.expectation
+    assert second.expectation.endswith(" /a")
 
 
 def test_journal_records_an_unmatched_request(service):
@@ -250,7 +256,7 @@ def test_journal_records_a_request_whose_handler_raised(service):
     assert entry.status == 500
     assert entry.error == "RuntimeError: boom"
     assert entry.expectation is not None
-    assert "'/broken'" in entry.expectation
+    assert entry.expectation == "PUT /broken"
     assert "handler raised: RuntimeError: boom" in entry.describe()
     assert "/broken" in service.describe_requests()
 

@@ -50,7 +50,7 @@ def test_an_unmatched_request_names_the_closest_expectation_and_what_differed(se
     [entry] = service.requests
     assert not entry.matched
     assert entry.near_miss is not None
-    assert "uri='/chat'" in entry.near_miss  # the POST /chat expectation, not /other
+    assert "closest expectation: POST /chat (" in entry.near_miss  # the POST /chat expectation, not /other
     # api-key is a secret header: both values masked, the report still says they differ
     masked = "expected '********', found '********' (masked; they differ: 5 and 5 characters)"
     assert f"differs in header api-key: {masked}" in entry.near_miss

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.config import parse_table
+from harness.errors import ConfigError
+
 from .api_support import project_processes, tiny_project
 from .support import run_pytest
 
@@ -244,7 +247,8 @@ def test_mock_expectations_strict_mode_and_failure_report(tmp_path):
     assert "tiny_app GET /call -> 200" in log_section
     assert "EARLIER_TEST_MARK" not in log_section  # only this test's part of the log
     requests_section = _section(failing, "harness: requests received by service 'up'")
-    assert "GET /thing -> 200, answered by <RequestMatcher uri='/thing'" in requests_section
+    assert "GET /thing -> 200, answered by any method /thing (" in requests_section
+    assert "RequestMatcher" not in result.stdout  # the expectation as written, not a repr
     assert "EARLIER_TEST_MARK" not in output  # passing tests get no report sections
 
 
@@ -268,15 +272,42 @@ def test_help_lists_the_options(tmp_path):
 
 
 def test_help_works_even_when_the_configuration_is_broken(tmp_path):
-    tiny_project(tmp_path, app={"startup_timout": 5})
+    tiny_project(
+        tmp_path,
+        app={"startup_timout": 5},
+        files={
+            "test_uses.py": "def test_uses(harness_app):\n    pass\n",
+            "test_plain.py": "def test_plain():\n    pass\n",
+        },
+    )
 
     helped = run(tmp_path, "--help")
     refused = run(tmp_path)
+    plain = run(tmp_path, "test_plain.py")
 
     assert helped.returncode == 0, helped.stdout + helped.stderr
     assert "--harness-config" in helped.stdout
-    assert refused.returncode == 4
+    assert refused.returncode == 4  # a selected test needs harness: one usage error, nothing runs
     assert "startup_timout" in refused.stdout + refused.stderr
+    assert "(needed by test_uses.py::test_uses)" in refused.stdout + refused.stderr
+    # Only tests that do not use harness: they run as if harness were not installed.
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert "1 passed" in plain.stdout
+
+
+def test_a_broken_table_in_a_parent_folder_leaves_a_project_without_harness_tests_alone(tmp_path):
+    tiny_project(tmp_path, app={"startup_timout": 5})
+    inner = tmp_path / "plain"
+    inner.mkdir()
+    (inner / "pyproject.toml").write_text('[project]\nname = "plain"\nversion = "1"\n')
+    (inner / "test_a.py").write_text("def test_a():\n    pass\n")
+
+    result = run(inner)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert "startup_timout" not in result.stdout + result.stderr
+    assert run(inner, "--harness-profile", "x").returncode == 4  # asked for harness: said at once
 
 
 def test_tests_without_harness_fixtures_start_nothing(tmp_path):
@@ -293,3 +324,56 @@ def test_tests_without_harness_fixtures_start_nothing(tmp_path):
     assert "1 passed" in result.stdout
     assert not (tmp_path / ".harness").exists()
     assert not (tmp_path / "env").exists()
+
+
+def test_a_misspelled_profile_is_a_usage_error_at_collection_with_a_suggestion(tmp_path):
+    tiny_project(
+        tmp_path,
+        extra='[tool.harness.profiles.retrying]\nenv = { WHO = "retrying" }\n',
+        files={
+            "test_p.py": """
+            import pytest
+
+            def test_base(harness_app):
+                pass
+
+            @pytest.mark.harness_profile("retyring")
+            def test_one(harness_app):
+                pass
+
+            @pytest.mark.harness_profile("retyring")
+            def test_two(harness_app_url):
+                pass
+
+            @pytest.mark.harness_profile("nothing_like_it")
+            def test_three(harness_app):
+                pass
+
+            @pytest.mark.harness_profile("not_a_harness_test")
+            def test_not_harness():
+                pass
+            """
+        },
+    )
+
+    result = run(tmp_path)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 4, output  # a usage error: nothing ran, no app started
+    assert "unknown profile in 2 harness_profile mark(s)" in output
+    assert (
+        "harness_profile('retyring') in test_p.py::test_one, test_p.py::test_two: no such profile; "
+        "did you mean 'retrying'?" in output
+    )
+    assert (
+        "harness_profile('nothing_like_it') in test_p.py::test_three: no such profile; "
+        "known profiles: retrying" in output
+    )
+    assert "not_a_harness_test" not in output  # a test that does not use harness is not harness's
+    assert not (tmp_path / ".harness").exists()
+
+
+def test_an_unknown_profile_from_the_api_suggests_the_closest():
+    config = parse_table({"command": ["app"], "profiles": {"retrying": {}}}, Path("/p/pyproject.toml"))
+    with pytest.raises(ConfigError, match="did you mean 'retrying'"):
+        config.app_settings("retyring")

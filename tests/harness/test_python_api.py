@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import time
@@ -31,17 +32,27 @@ env = { X_URL = "{url}", X_PORT = "{port}" }
 
 def test_env_file_holds_the_app_values_privately_and_is_removed_at_teardown(tmp_path, monkeypatch):
     monkeypatch.setenv("DROPPED", "inherited")
+    monkeypatch.setenv("EMPTIED", "inherited")
     pyproject = tiny_project(
         tmp_path,
-        env={"GREETING": "hello # not a comment", "DROPPED": "", "ALSO_DROPPED": False},
+        env={
+            "GREETING": "hello # not a comment",
+            "DROPPED": False,
+            "ALSO_DROPPED": False,
+            "EMPTIED": "",
+            "JSON": '{"accountName": "x", "endpoint": "{services.x.url}"}',
+        },
         extra=SERVICE_X,
     )
 
     with Harness.from_pyproject(pyproject) as h:
         env_file = h.env_file
         values = dotenv.dotenv_values(env_file)
+        json_value = '{"accountName": "x", "endpoint": "' + h.services["x"].url + '"}'
         assert values == {
             "GREETING": "hello # not a comment",
+            "EMPTIED": "",
+            "JSON": json_value,
             "X_URL": h.services["x"].url,
             "X_PORT": str(h.services["x"].port),
             "PORT": str(h.app.port),
@@ -50,7 +61,9 @@ def test_env_file_holds_the_app_values_privately_and_is_removed_at_teardown(tmp_
         assert env_file == tmp_path / "env" / "harness.env"
         assert app_env(h.app.url, "HARNESS_ENV_FILE") == str(env_file)
         assert app_env(h.app.url, "X_URL") == h.services["x"].url
-        assert app_env(h.app.url, "DROPPED") == "<unset>"
+        assert app_env(h.app.url, "DROPPED") == "<unset>"  # false removes, even an inherited one
+        assert app_env(h.app.url, "EMPTIED") == ""  # "" sets the empty string
+        assert app_env(h.app.url, "JSON") == json_value
 
     assert not env_file.exists()
 
@@ -76,7 +89,7 @@ def test_app_environment_is_built_from_config_not_leaked_from_the_runner(tmp_pat
         env={"SHARED": "from the config"},
         extra="""
         [tool.harness.profiles.bare]
-        env = { REMOVED_BY_PROFILE = "" }
+        env = { REMOVED_BY_PROFILE = false }
         """,
     )
     runner_env = dict(os.environ)
@@ -116,6 +129,35 @@ def test_port_placeholder_in_command_without_port_env(tmp_path, monkeypatch):
         assert http_get(h.app.url_for("/health")) == (200, "ok")
         assert app_env(h.app.url, "PORT") == "<unset>"
         assert "PORT" not in dotenv.dotenv_values(h.env_file)
+
+
+def test_command_placeholders_reach_the_app_as_argv_values(tmp_path):
+    """Issue 13: the upstream as a command-line flag, without an ``sh -c`` wrapper."""
+    pyproject = tiny_project(
+        tmp_path,
+        command=tiny_app_command()[:-1]
+        + ', "{port}", "--upstream", "{services.x.url}", "--self={app.url}", "{root}", "{{port}}"]',
+        app={"port_env": False},
+        extra=f"""
+        [tool.harness.services.x]
+
+        [tool.harness.profiles.other]
+        command = ["python", "{TINY_APP}", "{{app.port}}", "--upstream", "{{services.x.url}}/v2"]
+        """,
+    )
+
+    with Harness.from_pyproject(pyproject) as h:
+        x = h.services["x"]
+        x.expect_request("/thing").respond_with_data("reached through --upstream")
+        x.expect_request("/v2/thing").respond_with_data("the profile's own upstream")
+        expected = [str(h.app.port), "--upstream", x.url, f"--self={h.app.url}", str(tmp_path), "{port}"]
+        assert h.app.argv[2:] == expected
+        assert json.loads(http_get(h.app.url_for("/argv"))[1]) == expected
+        assert http_get(h.app.url_for("/call")) == (200, "reached through --upstream")
+
+        other = h.app_for("other")
+        assert other.argv[2:] == [str(other.port), "--upstream", f"{x.url}/v2"]
+        assert http_get(other.url_for("/call")) == (200, "the profile's own upstream")
 
 
 def test_two_profiles_run_two_separate_apps(tmp_path):
@@ -191,7 +233,7 @@ def test_request_from_the_app_is_answered_by_the_mock_and_journaled(tmp_path):
         [entry] = x.requests
         assert (entry.method, entry.path, entry.status, entry.matched) == ("GET", "/thing", 200, True)
         assert entry.expectation is not None
-        assert "uri='/thing'" in entry.expectation  # which expectation answered
+        assert entry.expectation.endswith(" /thing")  # which expectation answered, as written
         assert x.unmatched_requests() == []
 
 

@@ -28,6 +28,7 @@ from harness.secrets import (
     mask_headers,
     mask_lines,
     mask_text,
+    secret_values,
 )
 
 from .api_support import tiny_project
@@ -445,10 +446,11 @@ def test_harness_check_and_up_mask_the_command_line(tmp_path):
 class _ExitedApp:
     """What ``_LogFollower`` reads of an app: its log, and that it has exited."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
         self.log_start = 0
         self.exit_code = 0
+        self.env = env or {}
 
     def is_alive(self) -> bool:
         return False
@@ -468,6 +470,15 @@ def test_harness_up_follows_the_log_masked(tmp_path):
     )
     assert JWT_VALUE not in shown
     assert "MIIEow" not in shown
+
+
+def test_harness_up_masks_the_app_s_own_secret_values_in_the_log_it_follows(tmp_path):
+    log = tmp_path / "app.log"
+    log.write_text("boot with key sk-live-987654 done\n")
+    out = io.StringIO()
+    app = _ExitedApp(log, env={"WEATHER_API_KEY": "sk-live-987654"})
+    assert _LogFollower(app, out).follow() == 1  # type: ignore[arg-type]
+    assert out.getvalue().startswith(f"boot with key {MASK} done\n")
 
 
 FAILING_TEST = """
@@ -543,3 +554,21 @@ def test_a_cut_body_is_masked_before_the_cut():
     assert "hunter2" not in described  # the cut falls inside the value: it is masked all the same
     assert f"POST /login?sig={MASK} -> 500" in described
     assert f"... ({len(body)} bytes)" in described
+
+
+def test_secret_values_are_those_of_secret_names_long_enough_to_hunt_down():
+    env = {
+        "API_KEY": "sk-live-123456",
+        "DB_PASSWORD": "hunter2hunter2",
+        "SHORT_TOKEN": "abc",  # too short: masking every "abc" would say more than it hides
+        "USE_KEY_VAULT": "true-really-long",  # not a secret name
+        "FLAG_SECRET": "false",  # a flag
+    }
+    assert set(secret_values(env)) == {"sk-live-123456", "hunter2hunter2"}
+    assert mask_text("the key sk-live-123456 and hunter2hunter2", secret_values(env)) == (
+        "the key ******** and ********"
+    )
+    assert mask_lines(["a sk-live-123456", "b"], secret_values(env)) == ["a ********", "b"]
+    masker = LogMasker(known=secret_values(env))
+    assert masker.feed("x sk-live-1234") == ""  # waits for the end of the line
+    assert masker.feed("56 y\n") == "x ******** y\n"

@@ -1,4 +1,5 @@
-"""``{placeholder}`` templates: placeholders, check, render, rename, and ``{{``/``}}`` literals."""
+"""``{placeholder}`` templates: placeholders, check, render, rename, ``{{``/``}}`` literals, and brace
+groups that cannot be a placeholder (JSON) kept as literal text."""
 
 from __future__ import annotations
 
@@ -29,7 +30,16 @@ def test_doubled_braces_are_literals_not_placeholders():
 
 @pytest.mark.parametrize(
     ("template", "brace"),
-    [("{port", "{"), ("port}", "}"), ("a{b{c}}", "{"), ("{port}}", "}"), ("}{", "}")],
+    [
+        ("{port", "{"),
+        ("port}", "}"),
+        ("a{b{c}", "{"),
+        ("{port}}", "}"),
+        ("}{", "}"),
+        ('{"a": 1', "{"),
+        ('{"a": 1}}', "}"),
+        ("{{x}", "}"),
+    ],
 )
 def test_placeholders_rejects_unbalanced_braces(template, brace):
     with pytest.raises(TemplateSyntaxError) as info:
@@ -61,9 +71,87 @@ def test_check_rejects_unknown_placeholder_and_lists_the_available_ones():
     assert "available: {port}, {url}" in message
 
 
-def test_check_rejects_empty_placeholder():
+def test_unknown_placeholder_error_shows_the_escaped_template_as_the_fix():
+    with pytest.raises(TemplateSyntaxError) as info:
+        check("{url}?q={accountName}", ("url", "port"))
+    message = str(info.value)
+    assert "unknown placeholder {accountName}" in message
+    # Only the unknown group is doubled: the fix can be pasted as it is.
+    assert "for literal braces double them: '{url}?q={{accountName}}'" in message
+    assert "did you mean" not in message  # nothing close
+
+
+def test_the_escaped_fix_leaves_already_escaped_braces_alone():
+    with pytest.raises(TemplateSyntaxError) as info:
+        check("{{x}} {x}", ["url"])
+    assert "'{{x}} {{x}}'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("template", "allowed", "meant"),
+    [
+        ("{prot}", ["port", "host"], "did you mean {port}?"),
+        ("{app.prot}", ["app.port", "app.url"], "did you mean {app.port}?"),
+        ("{services.serach.url}", ["services.search.url", "app.url"], "did you mean {services.search.url}?"),
+        # A bare service field where only qualified names exist: every name it ends.
+        ("{url}", ["app.url", "services.api.url", "root"], "did you mean {app.url} or {services.api.url}?"),
+    ],
+)
+def test_unknown_placeholder_error_suggests_what_was_meant(template, allowed, meant):
+    with pytest.raises(TemplateSyntaxError) as info:
+        check(template, allowed)
+    assert meant in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        '{"accountName": "x"}',
+        '{"a": {"b": [1, {"c": null}]}, "d": {}}',
+        "{}",
+        "{ }",
+        "{a b}",
+        "{a:b}",
+        "{'single': 'quotes'}",
+        "{x=1,y=2}",
+        "a set {1, 2} and a map {k: v}",
+    ],
+)
+def test_brace_groups_that_cannot_be_a_placeholder_are_literal_text(template):
+    assert placeholders(template) == []
+    check(template, [])  # nothing unknown
+    assert render(template, {}) == template
+    assert rename(template, {"url": "services.api.url"}) == template
+
+
+def test_placeholders_inside_literal_json_are_still_replaced():
+    template = '{"endpoint": "{url}/v1", "nested": {"port": {port}}}'
+    assert placeholders(template) == ["url", "port"]
+    assert render(template, {"url": "http://h:1", "port": "80"}) == (
+        '{"endpoint": "http://h:1/v1", "nested": {"port": 80}}'
+    )
+    assert rename(template, {"url": "services.api.url"}) == (
+        '{"endpoint": "{services.api.url}/v1", "nested": {"port": {port}}}'
+    )
+
+
+@pytest.mark.parametrize("name", ["accountName", "0", "services.api-v2.url", "a_b", "-", "x.y.z"])
+def test_a_group_made_of_name_characters_is_a_placeholder(name):
+    assert placeholders("{" + name + "}") == [name]
+    assert placeholders("{ " + name + "\t}") == [name]  # blanks around the name are allowed
     with pytest.raises(TemplateSyntaxError, match="unknown placeholder"):
-        check("{}", ["url"])
+        check("{" + name + "}", ["other"])
+
+
+def test_doubling_every_brace_still_works_for_json():
+    assert render('{{"a": {{"b": 1}}}}', {}) == '{"a": {"b": 1}}'
+    assert render('{{"a": {"b": 1}}}', {}) == '{"a": {"b": 1}}'
+    assert render('{{"url": "{url}"}}', {"url": "u"}) == '{"url": "u"}'
+
+
+def test_check_treats_empty_braces_as_literal():
+    check("{}", ["url"])
+    assert render("--json={}", {}) == "--json={}"
 
 
 def test_check_rejects_unbalanced_braces():

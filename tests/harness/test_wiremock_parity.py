@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import http.client
+import pathlib
 import shutil
 import socket
 import subprocess
@@ -305,3 +306,11 @@ def test_malformed_chunk_headers_are_each_servers_own(wiremock, mock):
     harness_names = {line.split(b":")[0].lower() for line in heads["harness"][1:]}
     assert wiremock_names <= harness_names, (heads["wiremock"], heads["harness"])
     assert b"transfer-encoding" in wiremock_names
+
+
+def test_wiremock_is_cached_once_per_machine_not_in_the_checkout():
+    from .wiremock_support import CACHE  # noqa: PLC0415
+
+    checkout = pathlib.Path(__file__).resolve().parents[2]
+    assert checkout not in CACHE.parents
+    assert CACHE.parts[-2:] == ("harness-tests", "wiremock")

@@ -1,30 +1,30 @@
 """WireMock 3 standalone for parity tests: installed once from npm into a cache, run as a JVM.
 
 The standalone jar is published on npm as the package ``wiremock`` (a thin ``npm-java-runner``
-wrapper with the jar inside). It is installed at most once per machine into ``.harness/cache/wiremock/``
-(ignored by git, never committed) and reused by later runs. Anything that makes WireMock unusable
-here -- no ``java``, no ``npm``, no network for the first install -- raises :class:`WireMockUnavailable`
-so the tests can skip with its reason instead of erroring.
+wrapper with the jar inside). It is installed at most once per machine, into the user's cache
+(``~/.cache/harness-tests/wiremock``, see :mod:`user_cache`), and reused by every checkout and run.
+Anything that makes WireMock unusable here -- no ``java``, no ``npm``, no network for the first
+install -- raises :class:`WireMockUnavailable` so the tests can skip with its reason instead of
+erroring.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 
-REPO = Path(__file__).resolve().parents[2]
-CACHE = REPO / ".harness" / "cache" / "wiremock"
+from .user_cache import cache_dir, install_lock, run_bounded
+
+CACHE = cache_dir("wiremock")
 PACKAGE = "wiremock@3"
 INSTALL_TIMEOUT = 180.0
 START_TIMEOUT = 60.0
@@ -55,49 +55,6 @@ def package_version(cache: Path = CACHE) -> str:
     return "unknown"
 
 
-@contextlib.contextmanager
-def _install_lock(cache: Path) -> Iterator[None]:
-    """Serialise installs between processes (xdist workers, parallel runs) on this machine."""
-    cache.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl  # noqa: PLC0415 - POSIX only; elsewhere installs are simply not serialised
-    except ImportError:  # pragma: no cover
-        yield
-        return
-    with (cache / ".install.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _run_bounded(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` in its own process group; on timeout kill the whole group (npm's children
-    included) and reap it, so nothing outlives the call."""
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        raise subprocess.TimeoutExpired(command, timeout, output=output) from None
-    finally:
-        if process.poll() is None:  # pragma: no cover - interrupted (Ctrl-C) mid-install
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    return subprocess.CompletedProcess(command, process.returncode, output, None)
-
-
 def ensure_jar(cache: Path = CACHE, announce: Callable[[str], None] = print) -> Path:
     """The WireMock standalone jar, installing ``wiremock@3`` from npm into ``cache`` the first time."""
     if shutil.which("java") is None:
@@ -110,7 +67,7 @@ def ensure_jar(cache: Path = CACHE, announce: Callable[[str], None] = print) -> 
         raise WireMockUnavailable(
             f"npm is not installed and WireMock is not cached in {cache} (it is installed from npm)"
         )
-    with _install_lock(cache):
+    with install_lock(cache):
         jar = find_jar(cache)  # another process may have installed it while we waited
         if jar is not None:
             return jar
@@ -134,7 +91,7 @@ def ensure_jar(cache: Path = CACHE, announce: Callable[[str], None] = print) -> 
         ]
         started = time.monotonic()
         try:
-            result = _run_bounded(command, INSTALL_TIMEOUT)
+            result = run_bounded(command, INSTALL_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise WireMockUnavailable(
                 f"first-time install of {PACKAGE} from npm took over {INSTALL_TIMEOUT:.0f} s "
@@ -143,7 +100,7 @@ def ensure_jar(cache: Path = CACHE, announce: Callable[[str], None] = print) -> 
         except OSError as error:
             raise WireMockUnavailable(f"could not run npm to install {PACKAGE}: {error}") from None
         if result.returncode != 0:
-            lines = [line.strip() for line in (result.stdout or "").splitlines() if line.strip()]
+            lines = [line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()]
             # npm's first lines name the error ("npm error code ECONNREFUSED", ... "FetchError: ...").
             tail = " | ".join(line for line in lines[:4] if " at " not in line[:16])
             raise WireMockUnavailable(

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from werkzeug.wrappers import Request, Response
 
 from harness.faults import wire
-from harness.faults.base import Fault
+from harness.faults.base import Fault, misuse_hint
 from harness.faults.sse import RESET, Marker
 from harness.simulators.azure_common import check_times
 from harness.simulators.azure_openai import chat, embeddings, errors, responses, routes, streaming
@@ -313,7 +313,12 @@ class AzureOpenAISimulator(Simulator):
         """The next call gets ``fault`` from :mod:`harness.faults` (``faults.reset()``,
         ``faults.hang()``, ``faults.delay(2, sim)``: two seconds late, then the simulator's answer)."""
         if not isinstance(fault, Fault):
-            raise SimulatorError(f"fault_next(fault): expected a fault from harness.faults, got {fault!r}")
+            hint = misuse_hint(fault)  # faults.reset for faults.reset(), or faults.RESET
+            raise SimulatorError(
+                f"fault_next(fault): {hint}"
+                if hint
+                else f"fault_next(fault): expected a fault from harness.faults, got {fault!r}"
+            )
         description = getattr(fault, "description", repr(fault))
         self._prime(
             FaultOutcome(fault),
@@ -341,8 +346,11 @@ class AzureOpenAISimulator(Simulator):
                 f"break_stream_next(after_chunks): expected a whole number >= 0, got {after_chunks!r}"
             )
         if not isinstance(then, (Marker, Fault)):
+            hint = misuse_hint(then, in_stream=True)  # faults.reset for faults.reset()
             raise SimulatorError(
-                f"break_stream_next(then): expected faults.RESET/CLOSE/STALL/BAD_CHUNK, got {then!r}"
+                f"break_stream_next(then): {hint}"
+                if hint
+                else f"break_stream_next(then): expected faults.RESET/CLOSE/STALL/BAD_CHUNK, got {then!r}"
             )
         if content is not None and not isinstance(content, str):
             raise SimulatorError(f"break_stream_next(content): expected a string, got {content!r}")

@@ -8,9 +8,14 @@ TINY_GRANDCHILD    "1": start a child process that sleeps forever (teardown must
 UPSTREAM           base URL of a mock; GET /call fetches UPSTREAM + "/thing" and returns its body
 PORT               port to listen on (or argv[1])
 GET /env?name=X answers the value of env var X (or "<unset>").
+GET /say?text=T writes T (decoded) to stdout, the app's log.
+
+Command line: ``tiny_app.py [PORT] [--upstream URL] [anything else]``: ``--upstream`` wins over
+UPSTREAM; GET /argv answers the arguments after the script as a JSON array.
 """
 
 import http.server
+import json
 import os
 import signal
 import subprocess
@@ -31,7 +36,10 @@ if os.environ.get("TINY_GRANDCHILD") == "1":
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
     print(f"tiny_app started child pid={child.pid}", flush=True)
 
-port = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ["PORT"])
+port = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else int(os.environ["PORT"])
+upstream = os.environ.get("UPSTREAM")
+if "--upstream" in sys.argv[:-1]:
+    upstream = sys.argv[sys.argv.index("--upstream") + 1]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -42,13 +50,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status = int(os.environ.get("TINY_HEALTH_STATUS", "200"))
         elif url.path == "/call":
             try:
-                with urllib.request.urlopen(os.environ["UPSTREAM"] + "/thing", timeout=5) as response:
+                with urllib.request.urlopen(f"{upstream}/thing", timeout=5) as response:
                     body = response.read()
             except urllib.error.HTTPError as error:
                 status, body = 502, f"upstream answered {error.code}".encode()
         elif url.path == "/env":
             name = urllib.parse.parse_qs(url.query)["name"][0]
             body = os.environ.get(name, "<unset>").encode()
+        elif url.path == "/argv":
+            body = json.dumps(sys.argv[1:]).encode()
+        elif url.path == "/say":  # writes its text to the log, control characters included
+            print(urllib.parse.parse_qs(url.query)["text"][0], flush=True)
         print(f"tiny_app {self.command} {self.path} -> {status}", flush=True)
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
