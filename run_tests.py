@@ -464,6 +464,8 @@ def run_lint(venv: Path) -> int:
         "ruff check": [python, "-m", "ruff", "check", "."],
         "ruff format --check": [python, "-m", "ruff", "format", "--check", "."],
         "mypy --strict harness": [python, "-m", "mypy", "--strict", "harness"],
+        # The examples users copy (README, docs): they must type-check in a user's strict project.
+        "mypy --strict tests/examples": [python, "-m", "mypy", "--strict", "tests/examples"],
         # With shellcheck on PATH (child_env puts the venv's bin first) actionlint checks run: scripts.
         "actionlint (and shellcheck on run: scripts)": [str(bin_dir / "actionlint"), *workflows],
         "shellcheck .ci/run": [str(bin_dir / "shellcheck"), ".ci/run"],

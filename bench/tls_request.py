@@ -24,7 +24,7 @@ from pathlib import Path
 import requests
 
 from harness.mocks import MockService
-from harness.mocks.tls import CertificateAuthority
+from harness.run.tls import CertificateAuthority
 
 
 def _system_roots() -> bytes:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         PortInUseError,
         TeardownError,
     )
-    from harness.mocks import JournalEntry, MockService
+    from harness.mocks import ExpectationHandler, JournalEntry, MockService
     from harness.orchestrator import Harness
 
 _WHERE = {
@@ -42,6 +42,7 @@ _WHERE = {
     "HarnessError": "harness.errors",
     "PortInUseError": "harness.errors",
     "TeardownError": "harness.errors",
+    "ExpectationHandler": "harness.mocks",
     "JournalEntry": "harness.mocks",
     "MockService": "harness.mocks",
     "Harness": "harness.orchestrator",
@@ -56,6 +57,7 @@ __all__ = [
     "AppStartTimeoutError",
     "CommandNotFoundError",
     "ConfigError",
+    "ExpectationHandler",
     "Harness",
     "HarnessConfig",
     "HarnessError",

@@ -6,11 +6,10 @@ import os
 import shlex
 import signal
 import subprocess
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from harness.appenv import build_app_env
+from harness.appenv.plan import AppPlan, format_host
 from harness.config import AppSettings
 from harness.errors import AppDiedError, AppExitedError, AppStartError, AppStartTimeoutError
 from harness.files.run_files import RunFiles
@@ -19,10 +18,6 @@ from harness.process.launch import launch, resolve_executable
 from harness.process.readiness import NotReady, Progress, wait_until_ready
 from harness.process.teardown import StopReport, stop_process_tree
 from harness.secrets import mask_command, mask_lines, secret_values
-
-
-def format_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 def describe_exit(code: int) -> str:
@@ -152,46 +147,31 @@ def _details(
 
 def start_app(
     settings: AppSettings,
+    plan: AppPlan,
     *,
-    argv: list[str],
     port: int,
-    env_values: Mapping[str, str | None],
     env_file: Path,
     log_path: Path,
-    marker: str,
+    app_marker: str,
     files: RunFiles,
-    inherited: Mapping[str, str] | None = None,
     on_launch: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
-    process_only: Mapping[str, str] | None = None,
 ) -> App:
-    """Write the env file, launch the app and wait until it is ready.
+    """Write the env file, launch the app as ``plan`` says (:func:`harness.appenv.plan.plan_app`)
+    and wait until it is ready.
 
     ``files`` writes the env file and the log, under harness's file rules: the log is fresh the
     first time in a run; after a restart the new output is appended after a separator line, so the
-    earlier instance's log is never lost.
-    ``on_launch`` gets the pid (= process group) the moment the process exists.
-    ``process_only`` values go to the process environment but not the env file (run plumbing such
-    as the offline guard's proxy); the configuration's values win over them.
+    earlier instance's log is never lost. ``on_launch`` gets the pid (= process group) the moment
+    the process exists. ``app_marker`` is the instance's ``HARNESS_APP_MARKER`` (in ``plan``).
 
     On any failure the process tree is stopped before the error is raised: a failed start never
     leaves a process behind.
     """
-    file_values = {name: value for name, value in env_values.items() if value is not None}
-    if settings.port_env:
-        file_values[settings.port_env] = str(port)
-    files.write_env_file(env_file, file_values, settings.profile)
-    values: dict[str, str | None] = {**(process_only or {}), **env_values, **file_values}
-    app_marker = f"{marker}/{settings.profile}/{uuid.uuid4().hex[:8]}"
-    env = build_app_env(
-        os.environ if inherited is None else inherited,
-        values,
-        env_file=str(env_file),
-        marker=marker,
-        app_marker=app_marker,
-    )
+    files.write_env_file(env_file, plan.file_values, settings.profile)
+    env = plan.environment
     where = f"profile {settings.profile!r}"
-    argv = [resolve_executable(argv, settings.cwd, env, f"command of {where}"), *argv[1:]]
+    argv = [resolve_executable(list(plan.argv), settings.cwd, env, f"command of {where}"), *plan.argv[1:]]
     # os.path, not Path.is_dir: a name too long for the file system is "no", not an exception.
     if not os.path.isdir(settings.cwd):
         raise AppStartError(

@@ -20,19 +20,20 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TextIO
 
-from harness.app import App, describe_exit, format_host
-from harness.appenv import SCRUBBED, build_app_env
-from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config, templating
-from harness.config.model import AppSettings, ServiceConfig
+from harness.app import App, describe_exit
+from harness.appenv import SCRUBBED
+from harness.appenv.plan import AppPlan, plan_app
+from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config
+from harness.config.model import ServiceConfig
 from harness.errors import ConfigError, HarnessError
 from harness.files.claims import instance_name
 from harness.files.owned import RunStamp
 from harness.files.run_files import RunFiles, app_paths
 from harness.mocks import MockService
-from harness.mocks.tls import TRUST_VARIABLES, bundle_path
-from harness.orchestrator import Harness, new_marker
-from harness.process.launch import render_command, resolve_executable
+from harness.orchestrator import Harness, new_marker, preview_addresses
+from harness.process.launch import resolve_executable
 from harness.process.ports import free_port
+from harness.run.tls import TRUST_VARIABLES, bundle_path
 from harness.secrets import LogMasker, mask_command, mask_env, secret_values
 
 #: Startup slower than this gets a live status line.
@@ -68,10 +69,11 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"  TLS: a CA made per run, its bundle in {_bundle_placeholder(config)} while it runs\n")
     for profile in _profiles(config):
         settings = config.app_settings(profile)
-        argv = render_command(settings.command, command_values(config, settings))
+        plan = preview(config, profile)
+        argv = list(plan.argv)
         status = "ok"
         try:
-            resolve_executable(argv, settings.cwd, os.environ, f"command of profile {profile!r}")
+            resolve_executable(argv, settings.cwd, plan.environment, f"command of profile {profile!r}")
         except HarnessError as error:
             status = "PROBLEM"
             problems.append(str(error))
@@ -113,80 +115,27 @@ def _bundle_placeholder(config: HarnessConfig) -> str:
 # -- env --------------------------------------------------------------------------------------------
 
 
-def template_values(config: HarnessConfig, settings: AppSettings) -> dict[str, str]:
-    """The env placeholders' values as far as they are known before a start: ports (and what holds
-    them) are chosen at start, so they appear as ``<app port>``, ``<openai port>``."""
-    values = {"root": str(config.root), "app.port": "<app port>", "app.host": settings.host}
-    values["app.url"] = f"http://{format_host(settings.host)}:<app port>"
-    for name, service in config.services.items():
-        values[f"services.{name}.url"] = f"{'https' if service.tls else 'http'}://127.0.0.1:<{name} port>"
-        values[f"services.{name}.host"] = "127.0.0.1"
-        values[f"services.{name}.port"] = f"<{name} port>"
-    if any(service.tls for service in config.services.values()):
-        values["tls.ca_bundle"] = _bundle_placeholder(config)
-        values["tls.truststore"] = _bundle_placeholder(config).removesuffix(".pem") + ".p12"
-    return values
-
-
-def command_values(config: HarnessConfig, settings: AppSettings) -> dict[str, str]:
-    """The command's placeholders, as :func:`template_values` (the orchestrator's at start)."""
-    return {
-        **template_values(config, settings),
-        "port": "<app port>",
-        "host": settings.host,
-        "python": sys.executable,
-        "root": str(config.root),
-        "env_file": "<env file>",
-    }
-
-
-def environment(config: HarnessConfig, profile: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(what harness sets, the complete environment) the app of ``profile`` would get.
-
-    Ports are only chosen at start, so service URLs and the app's port appear as placeholders.
-    """
+def preview(config: HarnessConfig, profile: str) -> AppPlan:
+    """The plan a start of ``profile``'s app makes, with placeholders for what is only known then
+    (``<app port>``, ``<openai port>``, ``<run marker>``): the core's own plan, not a copy of it."""
     settings = config.app_settings(profile)
-    values = template_values(config, settings)
-    # As at start: the TLS mocks' CA bundle first, so a configured value wins.
-    tls = any(service.tls for service in config.services.values())
-    trust: dict[str, str | None] = dict.fromkeys(TRUST_VARIABLES, _bundle_placeholder(config)) if tls else {}
-    rendered = {
-        **trust,
-        **{k: None if v is None else templating.render(v, values) for k, v in settings.env.items()},
-    }
-    if settings.port_env:
-        rendered[settings.port_env] = "<app port>"
-    if config.offline_guard:
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-            for variable in (name, name.lower()):
-                rendered.setdefault(variable, "http://127.0.0.1:<offline guard port>")
-    complete = build_app_env(
-        os.environ,
-        rendered,
-        env_file=str(config.env_file),
-        marker="<run marker>",
-        app_marker="<app instance marker>",
-    )
-    own = {
-        k: v
-        for k, v in complete.items()
-        if k in rendered or k.startswith(("HARNESS_", "NO_PROXY", "no_proxy"))
-    }
-    return own, complete
+    return plan_app(str(config.root), settings, preview_addresses(config, profile), os.environ)
 
 
 def env(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
-    own, complete = environment(config, args.profile)
-    shown = mask_env(complete if args.all else own)
+    plan = preview(config, args.profile)
+    shown = mask_env(plan.environment if args.all else plan.set_by_harness)
     out.write(f"# the environment of the app (profile {args.profile}), secrets masked\n")
     for name in sorted(shown):
         out.write(f"{name}={shown[name]}\n")
-    removed = sorted(name for name in SCRUBBED if name in os.environ and name not in complete)
-    if removed:
-        out.write(f"# removed from the inherited environment: {', '.join(removed)}\n")
+    scrubbed = [name for name in plan.removed if name in SCRUBBED]
+    if scrubbed:
+        out.write(f"# removed from the inherited environment: {', '.join(scrubbed)}\n")
     settings = config.app_settings(args.profile)
-    unset = sorted(name for name, value in settings.env.items() if value is None and name not in complete)
+    unset = sorted(
+        name for name, value in settings.env.items() if value is None and name not in plan.environment
+    )
     if unset:
         out.write(f"# removed by the configuration (NAME = false): {', '.join(unset)}\n")
     return 0

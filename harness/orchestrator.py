@@ -18,21 +18,30 @@ from pathlib import Path
 from types import TracebackType
 
 from harness import simulators
-from harness.app import App, format_host, start_app
-from harness.config import DEFAULT_PROFILE, AppSettings, HarnessConfig, load_config, templating
+from harness.app import App, start_app
+from harness.appenv.plan import Addresses, ServiceAddress, plan_app
+from harness.config import DEFAULT_PROFILE, AppSettings, HarnessConfig, load_config
 from harness.config.model import ServiceConfig
 from harness.errors import AppExitedError, AppStartError, HarnessError, TeardownError, UnsafePathError
 from harness.files.claims import InstanceClaim, claim_instance, instance_name
 from harness.files.owned import RunStamp, create_exclusive
 from harness.files.run_files import RunFiles, app_paths
 from harness.mocks import MockService
-from harness.mocks.offline import OfflineGuard
-from harness.mocks.tls import CertificateAuthority, bundle_path, sweep_stale_bundles
-from harness.process import runs
-from harness.process.guard import Watchdog
-from harness.process.launch import render_command
 from harness.process.ports import ensure_port_free, free_port
 from harness.process.readiness import Progress
+from harness.run import records
+from harness.run.guard import Watchdog
+from harness.run.offline import OfflineGuard
+from harness.run.tls import (
+    BUNDLE_SUFFIX,
+    TRUST_VARIABLES,
+    TRUSTSTORE_SUFFIX,
+    CertificateAuthority,
+    bundle_path,
+    sweep_stale_bundles,
+)
+from harness.secrets import mask_lines, secret_values
+from harness.window import TestWindow
 
 #: How often an app that lost the race for its auto-picked port is started on another one.
 PORT_ATTEMPTS = 3
@@ -54,6 +63,37 @@ def _stop_live_harnesses() -> None:
 def new_marker() -> str:
     """An exact, unique marker for one run; every app process carries it in its environment."""
     return f"harness-{os.getpid()}-{uuid.uuid4().hex}"
+
+
+def preview_addresses(config: HarnessConfig, profile: str) -> Addresses:
+    """The addresses of a start of ``profile``'s app as far as they are known before it: ports,
+    markers and the CA bundle's name are chosen at start, so they read ``<app port>``,
+    ``<openai port>``, ``<run marker>``. With :func:`~harness.appenv.plan.plan_app`, what
+    ``harness env`` and ``harness check`` show: the same plan a start makes, with placeholders."""
+    bundle = str(bundle_path(config.state_dir, "<run marker>"))
+    tls = any(service.tls for service in config.services.values())
+    proxy = "http://127.0.0.1:<offline guard port>"
+    names = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+    return Addresses(
+        app_port="<app port>",
+        services={
+            name: ServiceAddress(
+                f"{'https' if service.tls else 'http'}://127.0.0.1:<{name} port>",
+                "127.0.0.1",
+                f"<{name} port>",
+            )
+            for name, service in config.services.items()
+        },
+        env_file=str(app_paths(config, profile, instance_name())[0]),
+        run_marker="<run marker>",
+        app_marker="<app instance marker>",
+        trust=dict.fromkeys(TRUST_VARIABLES, bundle) if tls else {},
+        ca_bundle=bundle if tls else None,
+        truststore=bundle.removesuffix(BUNDLE_SUFFIX) + TRUSTSTORE_SUFFIX if tls else None,
+        proxy={variable: proxy for name in names for variable in (name, name.lower())}
+        if config.offline_guard
+        else {},
+    )
 
 
 class Harness:
@@ -116,6 +156,11 @@ class Harness:
         self._run_record: Path | None = None
         #: How many times each profile's app was restarted after it died.
         self.restarts: dict[str, int] = {}
+        #: Test windows' bookkeeping, by app pid: the test it died during, the last test that used it,
+        #: the test whose report showed its environment.
+        self._deaths: dict[int, str] = {}
+        self._last_user: dict[int, str] = {}
+        self._environment_shown: dict[int, str] = {}
 
     def _mock_service(self, service: ServiceConfig) -> MockService:
         context = None
@@ -201,8 +246,8 @@ class Harness:
         self.files.sweep_logs_of_ended_runs()
         try:
             _ensure_self_ignoring(self.state_dir, self.config.log_dir)
-            runs.sweep_stale_runs(self.state_dir)
-            self._run_record = runs.register(self.state_dir, self.marker)
+            records.sweep_stale_runs(self.state_dir)
+            self._run_record = records.register(self.state_dir, self.marker)
             sweep_stale_bundles(self.state_dir)  # after registering: our own bundle is never swept
             if self.certificate_authority is not None:
                 self.certificate_authority.write_bundle()
@@ -316,9 +361,55 @@ class Harness:
         self._background_stops.append((stopping, app))
         stopping.start()
 
+    def interrupt(self) -> list[tuple[str, str, list[str]]]:
+        """Ctrl-C or SIGTERM: stop every app now, and return what to show of each since no test
+        report will: ``(profile, log path, its last lines)``, secrets masked (its own values too)."""
+        shown = []
+        for profile, app in self.apps.items():
+            tail = mask_lines(app.log_tail(), secret_values(app.env))
+            shown.append((profile, str(app.log_path), tail))
+            with contextlib.suppress(HarnessError):  # a survivor is reported when the run stops
+                self.stop_app(profile)
+        return shown
+
     def dead_apps(self) -> list[App]:
         """Started apps that have exited (crashed, or were killed) since."""
         return [app for app in self._apps.values() if not app.is_alive()]
+
+    # -- test windows ------------------------------------------------------------------------------
+
+    def test(self, name: str) -> TestWindow:
+        """A window for the test ``name`` on this run (see :mod:`harness.window`): ``with
+        harness.test(name) as window: ...; window.check()`` -- per-test isolation of the mocks, the
+        strict verdict, deaths and report sections, the same for pytest, unittest and scripts."""
+        return TestWindow(self, name)
+
+    def blame_earlier_deaths(self) -> None:
+        """An app found dead when a test window opens died during (or just after) the last window
+        that used it: record that, so its restart (or the on_crash = "fail" error) names that test."""
+        for app in self.dead_apps():
+            self._deaths.setdefault(app.pid, self._last_user.get(app.pid, "an earlier test"))
+
+    def note_users(self, name: str) -> None:
+        """The test ``name`` used every app running now (blamed if one is found dead later)."""
+        for app in self._apps.values():
+            self._last_user[app.pid] = name
+
+    def attribute_death(self, app: App, name: str) -> bool:
+        """Record that ``app`` died during the test ``name``; False if its death was already told."""
+        if app.pid in self._deaths:
+            return False
+        self._deaths[app.pid] = name
+        return True
+
+    def died_during(self, profile: str) -> str | None:
+        """The test during which the app of ``profile`` died, if it died and that is known."""
+        app = self._apps.get(profile)
+        return self._deaths.get(app.pid) if app is not None else None
+
+    def environment_shown_in(self, app: App, name: str) -> str:
+        """The test whose report shows ``app``'s environment: the first that asks (``name`` then)."""
+        return self._environment_shown.setdefault(app.pid, name)
 
     def _paths(self, profile: str) -> tuple[Path, Path]:
         return app_paths(self.config, profile, self.instance)
@@ -340,57 +431,43 @@ class Harness:
 
     def _start_on_port(self, settings: AppSettings, port: int) -> App:
         env_file, log_path = self._paths(settings.profile)
-        values = self._template_values(settings, port)
-        # The TLS mocks' CA first, so a configured value (the user's own bundle) still wins.
-        trust = self.certificate_authority.trust_env() if self.certificate_authority else {}
-        env_values: dict[str, str | None] = {
-            **trust,
-            **{
-                name: None if value is None else templating.render(value, values)
-                for name, value in settings.env.items()
-            },
-        }
-        # Plumbing of this run, like the markers: in the process environment, not the env file.
-        guard = self.offline_guard.proxy_env() if self.offline_guard is not None else {}
-        # The command takes every env placeholder ({services.x.url}, {app.url}, ...) and its own.
-        command_values = {
-            **values,
-            "port": str(port),
-            "host": settings.host,
-            "python": sys.executable,
-            "root": str(self.config.root),
-            "env_file": str(env_file),
-        }
-        argv = render_command(settings.command, command_values)
+        app_marker = f"{self.marker}/{settings.profile}/{uuid.uuid4().hex[:8]}"
+        plan = plan_app(
+            str(self.config.root),
+            settings,
+            self._addresses(port, env_file, app_marker),
+            os.environ,
+        )
         return start_app(
             settings,
-            argv=argv,
+            plan,
             port=port,
-            env_values=env_values,
             env_file=env_file,
             log_path=log_path,
-            marker=self.marker,
+            app_marker=app_marker,
             files=self.files,
             on_launch=self._watchdog.watch,
             on_progress=self.on_progress,
-            process_only=guard,
         )
 
-    def _template_values(self, settings: AppSettings, port: int) -> dict[str, str]:
-        values = {
-            "root": str(self.config.root),
-            "app.port": str(port),
-            "app.host": settings.host,
-            "app.url": f"http://{format_host(settings.host)}:{port}",
-        }
-        for name, service in self.services.items():
-            for field, value in service.template_values().items():
-                values[f"services.{name}.{field}"] = value
-        if self.certificate_authority is not None:
-            values["tls.ca_bundle"] = str(self.certificate_authority.bundle_path)
-            store = self.certificate_authority.truststore_path
-            values["tls.truststore"] = str(store) if store else "<needs cryptography >= 45>"
-        return values
+    def _addresses(self, port: int, env_file: Path, app_marker: str) -> Addresses:
+        """Where everything of this run is, for an app starting on ``port``."""
+        authority = self.certificate_authority
+        store = authority.truststore_path if authority is not None else None
+        return Addresses(
+            app_port=str(port),
+            services={
+                name: ServiceAddress(service.url, service.host, str(service.port))
+                for name, service in self.services.items()
+            },
+            env_file=str(env_file),
+            run_marker=self.marker,
+            app_marker=app_marker,
+            trust=authority.trust_env() if authority is not None else {},  # writes the bundle
+            ca_bundle=str(authority.bundle_path) if authority is not None else None,
+            truststore=str(store) if store is not None else None,
+            proxy=self.offline_guard.proxy_env() if self.offline_guard is not None else {},
+        )
 
     # -- teardown ----------------------------------------------------------------------------------
 
@@ -422,7 +499,7 @@ class Harness:
             # "done", SIGKILLs what is left of the run (the apps not reached yet, their daemons).
             self._watchdog.close(clean=finished)
             if self._run_record is not None:
-                runs.unregister(self._run_record)
+                records.unregister(self._run_record)
                 self._run_record = None
             if self._claim is not None:
                 self._claim.release()

@@ -550,39 +550,38 @@ class _Validator:
         )
 
     def simulator(self, where: str, body: Mapping[str, object]) -> tuple[str | None, dict[str, object]]:
-        """``simulator`` and its ``options``, the options checked by the simulator itself."""
-        from harness import simulators  # noqa: PLC0415  # only configs with services import werkzeug
-
+        """``simulator`` and its ``options``, the options checked by the simulator itself. The kinds
+        come from the registry (the ``harness.simulators`` entry-point group); only the named kind's
+        module is imported."""
         kind = body.get("simulator")
         options = body.get("options", {})
-        known = ", ".join(f'"{name}"' for name in simulators.KINDS)
         if not isinstance(options, dict):
             self.problems.append(
                 f"{where}.options: expected a table of simulator options, found {_describe(options)}; "
                 f"fix: write them as [{where}.options] (or options = {{ key = value }})"
             )
             options = {}
-        if kind is None:
-            if options:
-                self.problems.append(
-                    f"{where}.options: options without a simulator; fix: add simulator = "
-                    f"<kind> ({known}) or remove the options"
-                )
+        if kind is None and not options:
             return None, {}
-        if not isinstance(kind, str) or kind not in simulators.KINDS:
-            hint = (
-                difflib.get_close_matches(kind, list(simulators.KINDS), n=1) if isinstance(kind, str) else []
+        from harness import simulators  # noqa: PLC0415  # only configs with simulators import werkzeug
+
+        kinds = simulators.kinds()
+        known = ", ".join(f'"{name}"' for name in kinds)
+        if kind is None:
+            self.problems.append(
+                f"{where}.options: options without a simulator; fix: add simulator = "
+                f"<kind> ({known}) or remove the options"
             )
+            return None, {}
+        if not isinstance(kind, str) or kind not in kinds:
+            hint = difflib.get_close_matches(kind, kinds, n=1) if isinstance(kind, str) else []
             fix = f'did you mean "{hint[0]}"?' if hint else f"known simulators: {known}"
             self.problems.append(f"{where}.simulator: unknown simulator {_describe(kind)}; {fix}")
             return None, {}
         try:
             cls = simulators.simulator_class(kind)
-        except (ImportError, AttributeError) as error:
-            self.problems.append(
-                f"{where}.simulator: the {kind} simulator ({simulators.KINDS[kind]}) cannot be loaded: "
-                f"{type(error).__name__}: {error}; fix: install what it needs or remove the simulator"
-            )
+        except simulators.SimulatorLoadError as error:
+            self.problems.append(f"{where}.simulator: {error}")
             return None, {}
         self.problems += cls.check_options(options, f"{where}.options", self.root)
         return kind, options

@@ -100,6 +100,33 @@ class HarnessConfig:
     #: Let ``env_file`` and ``log_dir`` lie outside the project (``allow_writes_outside_project``).
     allow_writes_outside_project: bool = False
 
+    def unknown_profiles(self, users: Mapping[str, list[str]]) -> str | None:
+        """For ``{profile: [who names it]}`` (tests, by name): what names a profile that is not
+        defined, each with a suggestion, and the fix; None when every profile exists."""
+        unknown = {
+            profile: names
+            for profile, names in users.items()
+            if profile != DEFAULT_PROFILE and profile not in self.profiles
+        }
+        if not unknown:
+            return None
+        known = sorted(self.profiles)
+        lines = []
+        for profile, names in sorted(unknown.items()):
+            hint = difflib.get_close_matches(profile, known, n=1)
+            fix = (
+                f"did you mean {hint[0]!r}?"
+                if hint
+                else f"known profiles: {', '.join(known) or 'none defined'}"
+            )
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            lines.append(f"  - harness_profile({profile!r}) in {shown}: no such profile; {fix}")
+        return (
+            f"unknown profile in {len(unknown)} harness_profile mark(s) ({self.source}):\n"
+            + "\n".join(lines)
+            + f"\n  fix: correct the mark, or define [tool.harness.profiles.<name>] in {self.source}"
+        )
+
     @property
     def state_dir(self) -> Path:
         """Where runs keep their state (records, locks, CA bundles, logs by default): ``.harness``

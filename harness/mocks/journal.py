@@ -2,20 +2,22 @@
 
 pytest-httpserver's own ``log`` misses requests whose handler raised and keeps whole werkzeug
 objects; the journal keeps a compact, immutable record of every request, for failure reports and
-for the strict "nothing unmatched" check.
+for the strict "nothing unmatched" check. A request is journaled on arrival, as
+:attr:`RequestState.PENDING`, and completed once answered, as ``MATCHED`` or ``UNMATCHED``.
 """
 
 from __future__ import annotations
 
+import enum
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.mocks.describe import TARGET_LIMIT, excerpt, request_line, target
 from harness.secrets import mask_text
 
 BODY_EXCERPT = 300
-#: How far past the cut a body is masked, for a secret value that starts before it.
-_MASK_WINDOW = 4096
 
 
 class RequestHeaders(tuple[tuple[str, str], ...]):
@@ -56,7 +58,18 @@ class RequestHeaders(tuple[tuple[str, str], ...]):
         return list(tuple.__iter__(self))
 
 
-@dataclass(frozen=True)
+class RequestState(enum.Enum):
+    """Where a journaled request stands."""
+
+    #: Arrived and still being answered (a delay, a slow handler, a stall).
+    PENDING = "pending"
+    #: Answered by an expectation (or by the service's simulator).
+    MATCHED = "matched"
+    #: Answered, but no expectation matched it (a strict service fails the test).
+    UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True, init=False)
 class JournalEntry:
     """One request a mock service received."""
 
@@ -67,59 +80,120 @@ class JournalEntry:
     headers: RequestHeaders
     body: bytes
     status: int | None
-    matched: bool
+    state: RequestState
     expectation: str | None
     started: float
     duration: float
-    error: str | None = None
+    error: str | None
     #: The fault the answer was (e.g. "connection reset"), if any.
-    fault: str | None = None
-    #: True while the request is still being answered (a delay, a slow handler).
-    pending: bool = False
+    fault: str | None
     #: For an unmatched request: the closest expectation and what differed.
-    near_miss: str | None = None
+    near_miss: str | None
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.headers, RequestHeaders):  # built from plain pairs
-            object.__setattr__(self, "headers", RequestHeaders(self.headers))
+    def __init__(  # noqa: PLR0917 - positional, as the dataclass fields were
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        status: int | None,
+        matched: bool | None = None,
+        expectation: str | None = None,
+        started: float = 0.0,
+        duration: float = 0.0,
+        error: str | None = None,
+        fault: str | None = None,
+        pending: bool = False,
+        near_miss: str | None = None,
+        *,
+        state: RequestState | None = None,
+    ) -> None:
+        """``state`` says where the request stands; without it (the form before ``state``
+        existed) ``pending``, else ``matched`` (default True) does."""
+        if state is None:
+            if pending:
+                state = RequestState.PENDING
+            else:
+                state = RequestState.UNMATCHED if matched is False else RequestState.MATCHED
+        if not isinstance(headers, RequestHeaders):  # built from plain pairs
+            headers = RequestHeaders(headers)
+        self.__dict__.update(  # frozen: not through __setattr__
+            method=method,
+            path=path,
+            query_string=query_string,
+            headers=headers,
+            body=body,
+            status=status,
+            state=state,
+            expectation=expectation,
+            started=started,
+            duration=duration,
+            error=error,
+            fault=fault,
+            near_miss=near_miss,
+        )
+
+    @property
+    def pending(self) -> bool:
+        """True while the request is still being answered (a delay, a slow handler)."""
+        return self.state is RequestState.PENDING
+
+    @property
+    def matched(self) -> bool:
+        """False only for a request answered without any expectation matching it (a pending one,
+        whose answer is not known yet, is not unmatched); see :attr:`state`."""
+        return self.state is not RequestState.UNMATCHED
 
     @property
     def target(self) -> str:
         """Path plus query string, as on the request line."""
-        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+        return target(self.path, self.query_string)
 
     def body_excerpt(self, limit: int = BODY_EXCERPT) -> str:
         """The body as text, at most ``limit`` characters of it, secrets masked: before the cut, which
         could leave a secret value unterminated and so unrecognised."""
-        text = self.body.decode("utf-8", errors="replace")
-        if len(text) <= limit:
-            return mask_text(text)
-        return f"{mask_text(text[: limit + _MASK_WINDOW])[:limit]}... ({len(self.body)} bytes)"
+        return excerpt(self.body, limit)
 
     def describe(self) -> str:
         """A short multi-line description for reports, secrets masked (query, body, expectation)."""
-        return mask_text(self._describe())
-
-    def _describe(self) -> str:
-        status = "no response" if self.status is None else str(self.status)
-        if self.pending:
-            return f"{self.method} {self.target} -> still being answered" + (
-                f"\n    body: {self.body_excerpt()}" if self.body else ""
-            )
-        if not self.matched:
-            outcome = f"{status}, matched NO expectation"
+        line = request_line(self.method, self.target)
+        if self.state is RequestState.PENDING:
+            body = f"\n    body: {self.body_excerpt()}" if self.body else ""
+            return mask_text(f"{line} -> still being answered{body}")
+        if self.state is RequestState.UNMATCHED:
+            outcome = f"{self._status()}, matched NO expectation"
         else:
-            outcome = f"{status}, answered by {self.expectation}"
+            outcome = f"{self._status()}, answered by {self.expectation}"
         if self.fault:
             outcome += f" with fault: {self.fault}"
-        lines = [f"{self.method} {self.target} -> {outcome} ({self.duration * 1000:.1f} ms)"]
+        lines = [f"{line} -> {outcome} ({self.duration * 1000:.1f} ms)"]
         if self.body:
             lines.append(f"    body: {self.body_excerpt()}")
         if self.near_miss:
-            lines += [f"    {line}" for line in self.near_miss.splitlines()]
+            lines += [f"    {note}" for note in self.near_miss.splitlines()]
         if self.error:
             lines.append(f"    handler raised: {self.error}")
-        return "\n".join(lines)
+        return mask_text("\n".join(lines))
+
+    def summary(self, number: int | None = None) -> str:
+        """One line, ``#2 POST /chat?x=1 -> 200`` (``number``: the request's place in the journal),
+        with the fault, or that no expectation matched, or that the handler raised; masked."""
+        if self.state is RequestState.PENDING:
+            outcome = "still being answered"
+        else:
+            outcome = self._status()
+            if self.fault:
+                outcome += f" (fault: {self.fault})"
+            elif self.state is RequestState.UNMATCHED:
+                outcome += " (matched no expectation)"
+            elif self.error:
+                outcome += " (handler raised)"
+        prefix = "" if number is None else f"#{number} "
+        return mask_text(f"{prefix}{request_line(self.method, self.target, TARGET_LIMIT)} -> {outcome}")
+
+    def _status(self) -> str:
+        return "no response" if self.status is None else str(self.status)
 
 
 class Journal:
@@ -134,10 +208,6 @@ class Journal:
         self._lock = threading.Lock()
         self._entries: list[JournalEntry] = []
         self._generation = 0
-
-    def add(self, entry: JournalEntry) -> None:
-        with self._lock:
-            self._entries.append(entry)
 
     def open(self, entry: JournalEntry) -> tuple[int, int]:
         """Enter ``entry``; return the token :meth:`close` needs to complete it."""
@@ -164,4 +234,4 @@ class Journal:
             self._generation += 1
 
     def unmatched(self) -> list[JournalEntry]:
-        return [entry for entry in self.entries() if not entry.matched and not entry.pending]
+        return [entry for entry in self.entries() if entry.state is RequestState.UNMATCHED]

@@ -20,12 +20,10 @@ message says how many there are. See docs/verification.md.
 
 from __future__ import annotations
 
-import json as jsonlib
 import re
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pytest_httpserver.httpserver import (
     METHOD_ALL,
@@ -40,24 +38,56 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from harness.mocks.describe import VALUE_LIMIT, PathSpec, describe_path, plural, short
 from harness.mocks.journal import JournalEntry
-from harness.secrets import MASK, is_secret_header, is_secret_name, mask_header, mask_headers, mask_text
+from harness.mocks.matching import (
+    MAX_DIFFERENCES,
+    Comparison,
+    UnorderedQueryMatcher,
+    compare,
+    header_difference,
+    json_body_differences,
+    json_differences,
+    parse_query,
+    rank,
+)
+from harness.secrets import mask_headers, mask_text
 
-if TYPE_CHECKING:
-    from harness.mocks.server import MockService
+__all__ = [
+    "MAX_CLOSEST",
+    "MAX_DIFFERENCES",
+    "MAX_LISTED",
+    "VALUE_LIMIT",
+    "Call",
+    "CallMatcher",
+    "CallSpec",
+    "JournaledService",
+    "PathSpec",
+    "QuerySpec",
+    "UnorderedQueryMatcher",
+    "as_request",
+    "assert_called",
+    "assert_called_in_order",
+    "assert_not_called",
+    "header_difference",
+    "json_differences",
+    "parse_query",
+]
 
-PathSpec = str | re.Pattern[str] | URIPattern
 QuerySpec = str | bytes | Mapping[str, str | Sequence[str]]
 
 #: How many non-matching requests a failure message details, closest first.
 MAX_CLOSEST = 3
-#: How many differences it lists per request.
-MAX_DIFFERENCES = 6
 #: How many received requests it lists, one line each.
 MAX_LISTED = 30
-VALUE_LIMIT = 80
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+class JournaledService(Protocol):
+    """What the checks read of a service: its journal (``MockService`` is one; a ``name`` attribute,
+    if any, names it in messages)."""
+
+    @property
+    def requests(self) -> list[JournalEntry]: ...
 
 
 # -- what is expected ------------------------------------------------------------------------------------
@@ -113,10 +143,10 @@ class Call:
     def describe_lines(self) -> list[str]:
         """Method and path, then one line per other criterion given."""
         method = self.method.upper() if self.method else "ANY"
-        lines = [f"{method} {_describe_path(self.path)}"]
+        lines = [f"{method} {describe_path(self.path)}"]
         for name, value in self._criteria().items():
             shown = dict(mask_headers(value)) if name == "headers" else value
-            lines.append(f"{name}={_short(shown, 2 * VALUE_LIMIT)}")
+            lines.append(f"{name}={short(shown, 2 * VALUE_LIMIT)}")
         return lines
 
     def _criteria(self) -> dict[str, Any]:
@@ -133,24 +163,6 @@ class Call:
 
 #: What :func:`assert_called_in_order` takes for one step: a path, a mapping of :class:`Call` fields, a Call.
 CallSpec = str | re.Pattern[str] | URIPattern | Mapping[str, Any] | Call
-
-
-class UnorderedQueryMatcher(QueryMatcher):
-    """A pytest-httpserver query matcher: the whole query equals ``expected``, keys and the values
-    of a repeated key in any order."""
-
-    def __init__(self, expected: Mapping[str, str | Sequence[str]]) -> None:
-        self.expected = {
-            key: [value] if isinstance(value, str) else [str(item) for item in value]
-            for key, value in expected.items()
-        }
-
-    def get_comparing_values(self, request_query_string: bytes) -> tuple[Any, Any]:
-        received = parse_query(request_query_string)
-        return _sorted_values(received), _sorted_values(self.expected)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.expected!r})"
 
 
 class CallMatcher(RequestMatcher):
@@ -170,6 +182,8 @@ class CallMatcher(RequestMatcher):
             json=call.json,
         )
         self.call = call
+        #: Read by :func:`harness.mocks.matching.explain` for a differing ``"json_contains"`` part.
+        self.json_contains = call.json_contains
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.call.describe()}>"
@@ -177,39 +191,13 @@ class CallMatcher(RequestMatcher):
     def difference(self, request: Request) -> list[tuple[str, str, str | URIPattern]]:
         found = super().difference(request)
         expected = self.call.json_contains
-        if expected is not UNDEFINED and _json_body_differences(expected, request, partial=True):
+        if expected is not UNDEFINED and json_body_differences(expected, request, partial=True):
             found.append(("json_contains", request.get_data(as_text=True), repr(expected)))
         return found
 
     def explain(self, request: Request) -> list[str]:
         """What differs between the call and ``request``: one readable line per difference."""
-        lines: list[str] = []
-        for part, _, _ in self.difference(request):
-            lines += self._explain(part, request) or [f"{part}: differs"]
-        return lines
-
-    def _explain(self, part: str, request: Request) -> list[str]:
-        call = self.call
-        if part == "uri":
-            expected = _short(call.path) if isinstance(call.path, str) else _describe_path(call.path)
-            return [f"path: expected {expected}, found {_short(request.path)}"]
-        if part == "method":
-            return [f"method: expected {self.method}, found {request.method}"]
-        if part == "query_string":
-            return _query_differences(self.query_matcher, request.query_string)
-        if part == "headers":
-            return [
-                header_difference(name, want, got)
-                for name, want in (call.headers or {}).items()
-                if not self.header_value_matcher(name, got := request.headers.get(name), want)
-            ]
-        if part == "data":
-            return [f"body: expected {_short(self.data)}, found {_short(request.get_data())}"]
-        if part == "json":
-            return _json_body_differences(call.json, request, partial=False)
-        if part == "json_contains":
-            return _json_body_differences(call.json_contains, request, partial=True)
-        return []
+        return list(compare(request, self, request).lines)
 
 
 def _query_matcher(query: QuerySpec | None) -> QueryMatcher | None:
@@ -222,115 +210,11 @@ def _query_matcher(query: QuerySpec | None) -> QueryMatcher | None:
     return UnorderedQueryMatcher(query)
 
 
-def parse_query(query_string: bytes | str) -> dict[str, list[str]]:
-    """A query string as ``{key: [values in the order received]}`` (blank values kept)."""
-    if isinstance(query_string, bytes):
-        query_string = query_string.decode("utf-8", "replace")
-    parsed: dict[str, list[str]] = {}
-    for key, value in urllib.parse.parse_qsl(query_string, keep_blank_values=True):
-        parsed.setdefault(key, []).append(value)
-    return parsed
-
-
-def _sorted_values(query: Mapping[str, list[str]]) -> dict[str, list[str]]:
-    return {key: sorted(values) for key, values in query.items()}
-
-
-def _query_differences(matcher: QueryMatcher, query_string: bytes) -> list[str]:
-    if not isinstance(matcher, UnorderedQueryMatcher):
-        received, expected = matcher.get_comparing_values(query_string)
-        return [f"query: expected {_short(expected)}, found {_short(received)}"]
-    received_query = parse_query(query_string)
-    lines = []
-    for key in [*matcher.expected, *(key for key in received_query if key not in matcher.expected)]:
-        want, got = matcher.expected.get(key), received_query.get(key)
-        if want is None:
-            lines.append(f"query {key}: not expected, found {_show_values(got)}")
-        elif got is None:
-            lines.append(f"query {key}: expected {_show_values(want)}, missing")
-        elif sorted(want) != sorted(got):
-            lines.append(f"query {key}: expected {_show_values(want)}, found {_show_values(got)}")
-    return lines
-
-
-def _show_values(values: list[str] | None) -> str:
-    if values is not None and len(values) == 1:
-        return _short(values[0])
-    return _short(values)
-
-
-# -- JSON ------------------------------------------------------------------------------------------------
-
-
-def json_differences(
-    expected: Any, actual: Any, *, partial: bool, where: str = "", secret: bool = False
-) -> list[str]:
-    """Differences between two JSON values, one line each, located by a path like
-    ``messages[1].content``.
-
-    Exact (``partial=False``): equal values. Partial (``partial=True``, for ``json_contains``): an
-    expected object matches an object having at least its keys, each value matching partially
-    (extra keys are ignored, at any depth); an expected array matches an array of the same length
-    whose items match the expected ones position by position, each partially; any other value
-    must be equal (``==``, so ``1`` equals ``1.0``).
-
-    Values under a secret-named key (``password``, ``apiKey``, ...; ``secret=True`` for the whole
-    value) are shown masked (see :mod:`harness.secrets`).
-    """
-    label = where or "(body)"
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        lines: list[str] = []
-        for key, want in expected.items():
-            path = _join(where, key)
-            hidden = secret or is_secret_name(str(key))
-            if key in actual:
-                lines += json_differences(want, actual[key], partial=partial, where=path, secret=hidden)
-            else:
-                lines.append(f"{path}: expected {_shown(want, hidden)}, missing")
-        if not partial:
-            lines += [
-                f"{_join(where, key)}: not expected, found {_shown(got, secret or is_secret_name(str(key)))}"
-                for key, got in actual.items()
-                if key not in expected
-            ]
-        return lines
-    if isinstance(expected, list) and isinstance(actual, list):
-        if len(expected) != len(actual):
-            found = f"found {len(actual)}: {_shown(actual, secret)}"
-            return [f"{label}: expected {len(expected)} items, {found}"]
-        lines = []
-        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
-            lines += json_differences(want, got, partial=partial, where=f"{where}[{index}]", secret=secret)
-        return lines
-    if expected != actual:
-        line = f"{label}: expected {_shown(expected, secret)}, found {_shown(actual, secret)}"
-        return [line + (_masked_apart(str(expected), str(actual)) if secret else "")]
-    return []
-
-
-def _join(where: str, key: object) -> str:
-    name = str(key)
-    if _IDENTIFIER.match(name):
-        return f"{where}.{name}" if where else name
-    return f"{where}[{jsonlib.dumps(name)}]"
-
-
-def _json_body_differences(expected: Any, request: Request, *, partial: bool) -> list[str]:
-    data = request.get_data()
-    if not data:
-        return [f"json: expected {_short(expected)}, found an empty body"]
-    try:
-        received = jsonlib.loads(data)
-    except ValueError:
-        return [f"json: expected {_short(expected)}, found a body that is not JSON: {_short(data)}"]
-    return [f"json {line}" for line in json_differences(expected, received, partial=partial)]
-
-
 # -- the checks ------------------------------------------------------------------------------------------
 
 
 def assert_called(
-    service: MockService,
+    service: JournaledService,
     path: PathSpec | None = None,
     *,
     method: str | None = None,
@@ -357,7 +241,7 @@ def assert_called(
     if times is None:
         wanted = "at least one request"
     else:
-        wanted = "no request" if times == 0 else f"exactly {_plural(times, 'request')}"
+        wanted = "no request" if times == 0 else f"exactly {plural(times, 'request')}"
     lines = [f"{journal.label}: expected {wanted} matching", *_expectation(call)]
     if not journal.completed and not journal.pending:
         lines.append("but it received no requests at all.")
@@ -371,7 +255,7 @@ def assert_called(
 
 
 def assert_not_called(
-    service: MockService,
+    service: JournaledService,
     path: PathSpec | None = None,
     *,
     method: str | None = None,
@@ -395,7 +279,7 @@ def assert_not_called(
         f"but {len(matches)} of {journal.counted()} matched:",
     ]
     for number, entry, _ in matches[:MAX_CLOSEST]:
-        lines.append(f"  {_summary(number, entry)}")
+        lines.append(f"  {entry.summary(number)}")
         if entry.body:
             lines.append(f"      body: {entry.body_excerpt(2 * VALUE_LIMIT)}")
     if len(matches) > MAX_CLOSEST:
@@ -405,7 +289,7 @@ def assert_not_called(
 
 
 def assert_called_in_order(
-    service: MockService, *calls: CallSpec, strict: bool = False
+    service: JournaledService, *calls: CallSpec, strict: bool = False
 ) -> list[JournalEntry]:
     """Assert that requests matching ``calls`` arrived in that order; return them, one per call.
 
@@ -461,9 +345,9 @@ def _order_failure(
         number, entry, request = journal.completed[following]
         lines = [
             f"{label} expected right after #{after}, but #{number} differs:",
-            f"  {_summary(number, entry)}",
+            f"  {entry.summary(number)}",
         ]
-        lines += [f"      {line}" for line in _capped(matchers[step].explain(request))]
+        lines += [f"      {line}" for line in compare(number, matchers[step], request).shown()]
         if everywhere:
             lines.append(f"({label} matched {_numbers(sorted(everywhere))}, not right after #{after})")
         return lines
@@ -483,7 +367,7 @@ class _Journal:
     """A snapshot of a service's journal: completed requests numbered as received (#1 first),
     each with a werkzeug ``Request`` rebuilt for pytest-httpserver's matchers."""
 
-    def __init__(self, service: MockService) -> None:
+    def __init__(self, service: JournaledService) -> None:
         self.label = f"service {getattr(service, 'name', '?')!r}"
         self.entries = list(service.requests)
         self.completed = [
@@ -498,36 +382,31 @@ class _Journal:
 
     def counted(self) -> str:
         """E.g. "3 completed requests (1 request still being answered)"."""
-        text = _plural(len(self.completed), "completed request")
+        text = plural(len(self.completed), "completed request")
         if self.pending:
-            text += f" ({_plural(len(self.pending), 'request')} still being answered)"
+            text += f" ({plural(len(self.pending), 'request')} still being answered)"
         return text
 
     def closest(self, matcher: CallMatcher, exclude: set[int] | frozenset[int] = frozenset()) -> list[str]:
         """The requests that came closest to ``matcher``, with what differed."""
-        ranked = sorted(
-            (
-                len(matcher.difference(request)),
-                len(explained := matcher.explain(request)),
-                number,
-                entry,
-                explained,
-            )
+        ranked: list[Comparison[tuple[int, JournalEntry]]] = rank(
+            compare((number, entry), matcher, request)
             for number, entry, request in self.completed
             if number not in exclude
         )
         if not ranked:
             return []
         lines = ["closest requests:" if len(ranked) > 1 else "closest request:"]
-        for _, _, number, entry, explained in ranked[:MAX_CLOSEST]:
-            lines.append(f"  {_summary(number, entry)}")
-            lines += [f"      {line}" for line in _capped(explained)]
+        for comparison in ranked[:MAX_CLOSEST]:
+            number, entry = comparison.subject
+            lines.append(f"  {entry.summary(number)}")
+            lines += [f"      {line}" for line in comparison.shown()]
         return lines
 
     def listing(self) -> list[str]:
         """One line per request received, pending ones included."""
         lines = [f"received ({len(self.entries)}):"]
-        lines += [f"  {_summary(number, entry)}" for number, entry in enumerate(self.entries[:MAX_LISTED], 1)]
+        lines += [f"  {entry.summary(number)}" for number, entry in enumerate(self.entries[:MAX_LISTED], 1)]
         if len(self.entries) > MAX_LISTED:
             lines.append(f"  ... and {len(self.entries) - MAX_LISTED} more")
         return lines
@@ -578,76 +457,9 @@ def as_request(entry: JournalEntry) -> Request:
 # -- formatting ------------------------------------------------------------------------------------------
 
 
-def _summary(number: int, entry: JournalEntry) -> str:
-    """``#2 POST /chat?x=1 -> 200``, with the fault, or that no expectation matched."""
-    if entry.pending:
-        outcome = "still being answered"
-    else:
-        outcome = "no response" if entry.status is None else str(entry.status)
-        if entry.fault:
-            outcome += f" (fault: {entry.fault})"
-        elif not entry.matched:
-            outcome += " (matched no expectation)"
-        elif entry.error:
-            outcome += " (handler raised)"
-    target = entry.target if len(entry.target) <= 2 * VALUE_LIMIT else entry.target[: 2 * VALUE_LIMIT] + "..."
-    return f"#{number} {entry.method} {target} -> {outcome}"
-
-
 def _expectation(call: Call) -> list[str]:
     first, *criteria = call.describe_lines()
     return [f"  {first}", *(f"    {line}" for line in criteria)]
-
-
-def _describe_path(path: PathSpec | None) -> str:
-    if path is None:
-        return "(any path)"
-    if isinstance(path, re.Pattern):
-        return f"re{path.pattern!r}"
-    if isinstance(path, str):
-        return path
-    return repr(path)
-
-
-def _short(value: object, limit: int = VALUE_LIMIT) -> str:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    text = mask_text(repr(value))  # before the cut, which could leave a secret value unterminated
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _shown(value: object, secret: bool, limit: int = VALUE_LIMIT) -> str:
-    return repr(MASK) if secret else _short(value, limit)
-
-
-def _masked_apart(want: str, got: str) -> str:
-    """Two different secrets look alike once masked: say that they differ, and their lengths."""
-    return f" (masked; they differ: {len(want)} and {len(got)} characters)"
-
-
-def header_difference(name: str, want: object, got: str | None, limit: int = VALUE_LIMIT) -> str:
-    """``header <name>: expected 'x', found 'y'`` (or ``missing``); the values of a secret header
-    (``Authorization``, ``api-key``, ...) masked, an auth scheme kept (``'Bearer ********'``)."""
-    if not is_secret_header(name):
-        found = "missing" if got is None else f"found {_short(got, limit)}"
-        return f"header {name}: expected {_short(want, limit)}, {found}"
-    shown_want = mask_header(name, str(want))
-    line = f"header {name}: expected {_short(shown_want, limit)}, "
-    if got is None:
-        return line + "missing"
-    shown_got = mask_header(name, got)
-    apart = _masked_apart(str(want), got) if shown_got == shown_want else ""
-    return f"{line}found {_short(shown_got, limit)}{apart}"
-
-
-def _capped(lines: list[str]) -> list[str]:
-    if len(lines) <= MAX_DIFFERENCES:
-        return lines
-    return [*lines[:MAX_DIFFERENCES], f"... and {len(lines) - MAX_DIFFERENCES} more differences"]
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _numbers(numbers: Sequence[int]) -> str:

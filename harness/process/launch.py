@@ -5,23 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
-from harness.config import templating
 from harness.errors import CommandNotFoundError
-
-#: A command starting with one of these runs under the interpreter running harness, so the app
-#: sees the same virtualenv as the tests even when that virtualenv is not activated.
-PYTHON_ALIASES = ("python", "python3")
-
-
-def render_command(command: Sequence[str], values: Mapping[str, str]) -> list[str]:
-    argv = [templating.render(part, values) for part in command]
-    if argv[0] in PYTHON_ALIASES:
-        argv[0] = sys.executable
-    return argv
 
 
 def resolve_executable(argv: list[str], cwd: Path, env: Mapping[str, str], where: str) -> str:

@@ -1,17 +1,16 @@
-"""What the Azure AI Search and Content Safety simulators share: the error envelope, key checks,
-failures primed for the next calls, and the wording of option problems."""
+"""What the Azure AI Search and Content Safety simulators share: the error envelope, key checks
+and failures primed for the next calls."""
 
 from __future__ import annotations
 
-import difflib
-import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
 
-from harness.faults.base import Fault, misuse_hint
-from harness.simulators.base import SimulatorError, json_response
+from harness.faults.base import Fault
+from harness.simulators.base import NextCalls, json_response
+from harness.simulators.checks import FAULT, TIMES, Check, arguments, deprecated_alias, label, one_of
 
 Responder = Callable[[Request], Response]
 
@@ -34,6 +33,11 @@ def error_response(status: int, code: str, message: str) -> Response:
     return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
+def error_responder(status: int, code: str, message: str) -> Responder:
+    """A responder answering that error, a fresh Response each call (a ``fail_next`` prime)."""
+    return lambda request: error_response(status, code, message)
+
+
 # -- keys ----------------------------------------------------------------------------------------------
 
 
@@ -46,114 +50,41 @@ def accepted_keys(value: object) -> frozenset[str]:
     return frozenset()
 
 
-def key_option_problems(options: Mapping[str, object], name: str, where: str) -> list[str]:
-    """Problems with a key option: a non-empty string or a list of them."""
-    if name not in options:
-        return []
-    value = options[name]
-    good = (isinstance(value, str) and value) or (
-        isinstance(value, list) and value and all(isinstance(item, str) and item for item in value)
-    )
-    if good:
-        return []
-    return [
-        f"{where}.{name}: expected a non-empty string or a list of them, found {describe(value)}; "
-        f'fix: {name} = "<key>" (or leave it out to accept any non-empty key)'
-    ]
-
-
-# -- option wording ------------------------------------------------------------------------------------
-
-
-def describe(value: object) -> str:
-    """A value as option messages show it: its repr (cut short) and its TOML type."""
-    kinds = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"{shown} ({kinds.get(type(value), type(value).__name__)})"
-
-
-def unknown_option_problems(options: Iterable[str], known: Iterable[str], where: str) -> list[str]:
-    """One message per unknown key, with a "did you mean" when one is close."""
-    known = list(known)
-    problems = []
-    for key in options:
-        if key in known:
-            continue
-        hint = difflib.get_close_matches(key, known, n=1)
-        fix = f'did you mean "{hint[0]}"?' if hint else f"known options: {', '.join(known)}"
-        problems.append(f"{where}.{key}: unknown option; {fix}")
-    return problems
+#: An ``api_key``-style option: a non-empty string or a list of them.
+KEYS = Check(
+    lambda value: (
+        (isinstance(value, str) and bool(value))
+        or (isinstance(value, list) and bool(value) and all(isinstance(item, str) and item for item in value))
+    ),
+    "a non-empty string or a list of them",
+    fix=lambda key: f'{key} = "<key>" (or leave it out to accept any non-empty key)',
+)
 
 
 # -- failures primed for the next calls ----------------------------------------------------------------
 
 
-@dataclass
-class _Primed:
-    responder: Responder
-    remaining: int
-    operation: str | None
+class PrimedFailures:
+    """``fault_next`` (and what each simulator's ``fail_next`` uses) for a simulator whose calls are of
+    the ``OPERATIONS`` it names: failures and faults for the next calls, of one operation when given.
+    The simulator makes ``self._failures = self.next_calls()`` and asks it in ``handle``."""
 
+    #: The operations ``operation=`` may name.
+    OPERATIONS: ClassVar[tuple[str, ...]] = ()
+    _failures: NextCalls[Any]
 
-class PrimedCalls:
-    """Responses (failures or :mod:`harness.faults` faults) that answer the next ``times`` calls,
-    optionally of one operation only. Thread-safe; primes are consumed in the order they were made."""
+    @arguments(fault=FAULT, times=TIMES)
+    def fault_next(self, fault: Fault, *, times: int = 1, operation: str | None = None) -> None:
+        """The next ``times`` calls (of ``operation``, when given) are answered by ``fault`` from
+        :mod:`harness.faults` (a reset, a delay, a truncated body...)."""
+        self._prime_failure(fault, f"fault {fault.description}", times, operation, "fault_next")
 
-    def __init__(self, operations: Iterable[str]) -> None:
-        self.operations = tuple(operations)
-        self._lock = threading.Lock()
-        self._primed: list[_Primed] = []
+    def _prime_failure(
+        self, responder: Responder, description: str, times: int, operation: str | None, method: str
+    ) -> None:
+        one_of(self.OPERATIONS).or_none().argument(operation, label(method, "operation"))
+        aimed = f"{description} for {operation}" if operation else description
+        self._failures.add(responder, times=times, description=aimed, operation=operation)
 
-    def failure(self, status: int, code: str, message: str, *, times: int, operation: str | None) -> None:
-        if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
-            raise SimulatorError(
-                f"prime_failure: status must be an HTTP error status 400-599, got {status!r}"
-            )
-        response = error_response(status, code, message)
-        self._add(lambda request: _copy(response), times, operation)
-
-    def fault(self, fault: Fault, *, times: int, operation: str | None) -> None:
-        if not isinstance(fault, Fault):
-            hint = misuse_hint(fault)  # faults.reset for faults.reset(), or faults.RESET
-            raise SimulatorError(
-                f"prime_fault: {hint}"
-                if hint
-                else f"prime_fault takes a fault from harness.faults, got {type(fault).__name__}; "
-                "use prime_failure for an error response"
-            )
-        self._add(fault, times, operation)
-
-    def _add(self, responder: Responder, times: int, operation: str | None) -> None:
-        check_times(times)
-        if operation is not None and operation not in self.operations:
-            known = ", ".join(self.operations)
-            raise SimulatorError(f"unknown operation {operation!r}; known operations: {known} (or None: any)")
-        with self._lock:
-            self._primed.append(_Primed(responder, times, operation))
-
-    def take(self, operation: str) -> Responder | None:
-        """The responder for this call of ``operation`` (one use consumed), or None."""
-        with self._lock:
-            for primed in self._primed:
-                if primed.operation in (None, operation):
-                    primed.remaining -= 1
-                    if primed.remaining == 0:
-                        self._primed.remove(primed)
-                    return primed.responder
-        return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._primed.clear()
-
-
-def check_times(times: object) -> None:
-    if not isinstance(times, int) or isinstance(times, bool) or times < 1:
-        raise SimulatorError(f"times must be a whole number >= 1, got {times!r}")
-
-
-def _copy(response: Response) -> Response:
-    # werkzeug Responses are mutable and consumed once: every call gets its own.
-    return Response(response.get_data(), status=response.status_code, headers=list(response.headers.items()))
+    # A deprecated name, kept for one release (CHANGELOG.md); its messages read as they did.
+    prime_fault = deprecated_alias(fault_next, "prime_fault", whole_label=True)

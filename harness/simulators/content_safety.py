@@ -4,8 +4,9 @@ Prompt Shields' ``text:shieldPrompt`` (:mod:`harness.simulators.prompt_shields`)
 Severities are set on the service's 0-7 scale and reported as the request's ``outputType`` wants
 them: ``FourSeverityLevels`` (the default) rounds down to 0, 2, 4 or 6, as the service does;
 ``EightSeverityLevels`` reports them as they are. What a call gets, per category, is the first of:
-the severities primed for the next calls, the last matching rule (text containing a phrase), the
-test's :meth:`~ContentSafetySimulator.set_severities`, the ``severities`` option, 0.
+the severities primed for the next calls (:meth:`~ContentSafetySimulator.answer_next`), the last
+matching rule (text containing a phrase), the test's :meth:`~ContentSafetySimulator.set_severities`,
+the ``severities`` option, 0.
 
 Options (``[tool.harness.services.<name>.options]``)::
 
@@ -30,26 +31,38 @@ from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
 
-from harness.faults.base import Fault
 from harness.simulators.azure_common import (
-    PrimedCalls,
+    KEYS,
+    PrimedFailures,
+    Responder,
     ServiceError,
     accepted_keys,
-    check_times,
-    describe,
+    error_responder,
     error_response,
-    key_option_problems,
-    unknown_option_problems,
 )
-from harness.simulators.base import Simulator, SimulatorError, json_response
-from harness.simulators.prompt_shields import PromptShields, phrase_problems
+from harness.simulators.base import Simulator, json_response
+from harness.simulators.checks import (
+    HTTP_ERROR,
+    STRING,
+    TIMES,
+    ArrayOf,
+    Check,
+    Schema,
+    arguments,
+    array_of,
+    deprecated_alias,
+    instance,
+    integer,
+    label,
+    text,
+)
+from harness.simulators.prompt_shields import PHRASES, Attack, PromptShields
 
 CATEGORIES = ("Hate", "SelfHarm", "Sexual", "Violence")
 OUTPUT_TYPES = ("FourSeverityLevels", "EightSeverityLevels")
 #: The longest text ``text:analyze`` accepts, in characters.
 MAX_TEXT_LENGTH = 10_000
 OPERATIONS = ("text", "image", "shield")
-OPTIONS = ("subscription_key", "severities", "blocklists", "rules", "attack_phrases")
 
 _ACCESS_DENIED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid "
@@ -63,6 +76,51 @@ _ROUTES = {
 #: How the journal names each operation.
 _DESCRIBED = {"text": "text:analyze", "image": "image:analyze", "shield": "text:shieldPrompt"}
 
+# -- what the options and the test API take -------------------------------------------------------------
+
+_PHRASE = text(expected="a non-empty phrase", blank=True)
+#: Category -> severity on the service's 0-7 scale (an option, and what set_/answer_next/add_rule take).
+SEVERITIES = Schema(
+    dict.fromkeys(
+        CATEGORIES,
+        integer(0, 7, expected="a severity 0-7 (reported as 0, 2, 4, 6 with FourSeverityLevels)"),
+    ),
+    expected="a table of category = severity",
+    fix="{ Hate = 2 }",
+)
+OPTIONS = Schema(
+    {
+        "subscription_key": KEYS,
+        "severities": SEVERITIES,
+        "blocklists": Check(
+            lambda value: (
+                isinstance(value, dict)
+                and all(isinstance(items, list) and all(map(_PHRASE, items)) for items in value.values())
+            ),
+            "a table of blocklist name -> array of non-empty strings",
+            fix='blocklists = { banned = ["forbidden phrase"] }',
+        ),
+        "rules": ArrayOf(
+            Schema(
+                {"contains": _PHRASE, "severities": SEVERITIES},
+                expected="a table with a non-empty 'contains' phrase",
+                fix='{ contains = "attack", severities = { Violence = 6 } }',
+                required=("contains",),
+            ),
+            expected="an array of tables",
+        ),
+        "attack_phrases": PHRASES,
+    }
+)
+_ITEMS = array_of(_PHRASE, expected="a list of non-empty strings")
+_INDEX = integer(0)
+_DOCUMENTS = Check(
+    lambda value: (
+        isinstance(value, Collection) and not isinstance(value, (str, bytes)) and all(map(_INDEX, value))
+    ),
+    "the indexes of the attacking documents, e.g. [0, 2]",
+)
+
 
 @dataclass(frozen=True)
 class _Rule:
@@ -71,128 +129,95 @@ class _Rule:
 
 
 @dataclass
-class _Primed:
+class _State:
+    """What every call gets: the options, then the test's ``set_severities`` and ``add_*`` calls."""
+
     severities: dict[str, int]
-    remaining: int
+    blocklists: dict[str, list[str]]
+    rules: list[_Rule]
+    phrases: list[str]
 
 
-class ContentSafetySimulator(Simulator):
+class ContentSafetySimulator(PrimedFailures, Simulator):
     """Azure AI Content Safety: category severities and blocklist matches the test decides."""
 
     kind: ClassVar[str] = "azure_content_safety"
+    OPERATIONS: ClassVar[tuple[str, ...]] = OPERATIONS
+    options_schema: ClassVar[Schema] = OPTIONS
 
     def __init__(self, options: Mapping[str, Any] | None = None, *, root: Path | None = None) -> None:
         super().__init__(options, root=root)
         self._lock = threading.Lock()
         self._keys = accepted_keys(self.options.get("subscription_key"))
-        # From the options: the baseline every test returns to.
-        self._default_severities = _checked_severities(self.options.get("severities", {}), "severities")
-        self._default_blocklists = {
-            name: [str(item) for item in items]
-            for name, items in dict(self.options.get("blocklists", {})).items()
+        # The options are where the state starts; the base class's reset rule keeps each test's
+        # changes to itself.
+        self._severities: dict[str, int] = dict(self.options.get("severities", {}))
+        self._blocklists: dict[str, list[str]] = {
+            name: [str(item) for item in items] for name, items in self.options.get("blocklists", {}).items()
         }
-        self._default_rules = [
-            _Rule(str(rule["contains"]), _checked_severities(rule.get("severities", {}), "rules"))
+        self._rules = [
+            _Rule(str(rule["contains"]), dict(rule.get("severities", {})))
             for rule in self.options.get("rules", [])
         ]
-        # What the current test primed.
-        self._severities: dict[str, int] = {}
-        self._blocklists: dict[str, list[str]] = {}
-        self._rules: list[_Rule] = []
-        self._primed_severities: list[_Primed] = []
-        self._primed = PrimedCalls(OPERATIONS)
-        self._shields = PromptShields([str(phrase) for phrase in self.options.get("attack_phrases", [])])
-
-    # -- options -----------------------------------------------------------------------------------
-
-    @classmethod
-    def check_options(cls, options: Mapping[str, Any], where: str, root: Path) -> list[str]:
-        problems = unknown_option_problems(options, OPTIONS, where)
-        problems += key_option_problems(options, "subscription_key", where)
-        if "severities" in options:
-            problems += _severity_problems(options["severities"], f"{where}.severities")
-        blocklists = options.get("blocklists", {})
-        if not isinstance(blocklists, dict) or not all(
-            isinstance(items, list) and all(isinstance(item, str) and item for item in items)
-            for items in blocklists.values()
-        ):
-            problems.append(
-                f"{where}.blocklists: expected a table of blocklist name -> array of non-empty strings, "
-                f'found {describe(blocklists)}; fix: blocklists = {{ banned = ["forbidden phrase"] }}'
-            )
-        rules = options.get("rules", [])
-        if not isinstance(rules, list):
-            problems.append(f"{where}.rules: expected an array of tables, found {describe(rules)}")
-            rules = []
-        for position, rule in enumerate(rules):
-            rule_where = f"{where}.rules[{position}]"
-            if (
-                not isinstance(rule, dict)
-                or not isinstance(rule.get("contains"), str)
-                or not rule["contains"]
-            ):
-                problems.append(
-                    f"{rule_where}: expected a table with a non-empty 'contains' phrase, "
-                    f'found {describe(rule)}; fix: {{ contains = "attack", severities = {{ Violence = 6 }} }}'
-                )
-                continue
-            problems += unknown_option_problems(rule, ("contains", "severities"), rule_where)
-            problems += _severity_problems(rule.get("severities", {}), f"{rule_where}.severities")
-        if "attack_phrases" in options:
-            problems += phrase_problems(options["attack_phrases"], f"{where}.attack_phrases")
-        return problems
+        self._answers = self.next_calls()
+        self._attacks = self.next_calls()
+        self._failures = self.next_calls()
+        self._shields = PromptShields(
+            [str(phrase) for phrase in self.options.get("attack_phrases", [])], self._attacks
+        )
 
     # -- test API ----------------------------------------------------------------------------------
 
     def set_severities(self, severities: Mapping[str, int] | None = None, **by_category: int) -> None:
         """Severities (0-7) of every call for the rest of the test, e.g. ``set_severities(Hate=4)``;
         categories not named keep their defaults."""
-        checked = _checked_severities({**(severities or {}), **by_category}, "set_severities")
+        checked = SEVERITIES.argument({**(severities or {}), **by_category}, label("set_severities"))
         with self._lock:
             self._severities.update(checked)
 
-    def prime_severities(
+    @arguments(times=TIMES)
+    def answer_next(
         self, severities: Mapping[str, int] | None = None, *, times: int = 1, **by_category: int
     ) -> None:
-        """Severities (0-7) of the next ``times`` calls only; they win over rules and defaults."""
-        check_times(times)
-        checked = _checked_severities({**(severities or {}), **by_category}, "prime_severities")
-        with self._lock:
-            self._primed_severities.append(_Primed(checked, times))
+        """Severities (0-7) of the next ``times`` analyses (text or image) only; they win over rules
+        and ``set_severities``."""
+        checked = SEVERITIES.argument({**(severities or {}), **by_category}, label("answer_next"))
+        self._answers.add(checked, times=times, description=f"answer {checked}")
 
+    @arguments(contains=_PHRASE)
     def add_rule(
         self, contains: str, severities: Mapping[str, int] | None = None, **by_category: int
     ) -> None:
         """Text containing ``contains`` (case-insensitive) gets these severities (0-7)."""
-        if not isinstance(contains, str) or not contains:
-            raise SimulatorError(f"add_rule: contains must be a non-empty phrase, got {contains!r}")
-        checked = _checked_severities({**(severities or {}), **by_category}, "add_rule")
+        checked = SEVERITIES.argument({**(severities or {}), **by_category}, label("add_rule"))
         with self._lock:
             self._rules.append(_Rule(contains, checked))
 
+    @arguments(name=text(expected="a blocklist name", blank=True))
     def add_blocklist(self, name: str, items: Iterable[str]) -> None:
         """A blocklist (or more items for one) that requests can name in ``blocklistNames``."""
-        items = list(items)
-        if not name or not all(isinstance(item, str) and item for item in items):
-            raise SimulatorError("add_blocklist takes a name and non-empty string items")
+        listed = _ITEMS.argument(list(items), label("add_blocklist", "items"))
         with self._lock:
-            self._blocklists.setdefault(name, []).extend(items)
+            self._blocklists.setdefault(name, []).extend(listed)
 
+    @arguments(phrase=_PHRASE)
     def add_attack_phrase(self, phrase: str) -> None:
         """Prompt Shields: a user prompt or document containing ``phrase`` (case-insensitive) is an
         attack, for the rest of the test."""
         with self._lock:
-            self._shields.add_phrase(phrase)
+            self._shields.phrases.append(phrase)
 
-    def prime_attack(
+    @arguments(user_prompt=instance(bool, expected="True or False"), documents=_DOCUMENTS, times=TIMES)
+    def detect_attack_next(
         self, *, user_prompt: bool = True, documents: Collection[int] = (), times: int = 1
     ) -> None:
         """Prompt Shields: the next ``times`` calls answer exactly this: the user prompt is an
         attack or not, and so are the documents at the indexes in ``documents`` (the others not)."""
-        with self._lock:
-            self._shields.prime(user_prompt, documents, times)
+        attack = Attack(user_prompt, frozenset(documents))
+        self._attacks.add(attack, times=times, description=str(attack))
 
-    def prime_failure(
+    @arguments(status=HTTP_ERROR, code=STRING, message=STRING, times=TIMES)
+    def fail_next(
         self,
         status: int = 500,
         code: str = "InternalServerError",
@@ -203,20 +228,33 @@ class ContentSafetySimulator(Simulator):
     ) -> None:
         """The next ``times`` calls (``operation`` "text", "image" or "shield", when given) answer ``status``
         with the service's error envelope. Checked after the subscription key."""
-        self._primed.failure(status, code, message, times=times, operation=operation)
+        self._prime_failure(
+            error_responder(status, code, message), f"fail {status}", times, operation, "fail_next"
+        )
 
-    def prime_fault(self, fault: Fault, *, times: int = 1, operation: str | None = None) -> None:
-        """The next ``times`` calls are answered by ``fault`` from :mod:`harness.faults`."""
-        self._primed.fault(fault, times=times, operation=operation)
+    # Deprecated names, kept for one release (CHANGELOG.md).
+    prime_severities = deprecated_alias(answer_next, "prime_severities")
+    prime_attack = deprecated_alias(detect_attack_next, "prime_attack")
+    prime_failure = deprecated_alias(fail_next, "prime_failure")
 
-    def end_test(self) -> None:
+    # -- per-test state ----------------------------------------------------------------------------
+
+    def save_state(self) -> _State:
         with self._lock:
-            self._severities.clear()
-            self._blocklists.clear()
-            self._rules.clear()
-            self._primed_severities.clear()
-            self._shields.clear()
-        self._primed.clear()
+            return _State(
+                dict(self._severities),
+                {name: list(items) for name, items in self._blocklists.items()},
+                list(self._rules),
+                list(self._shields.phrases),
+            )
+
+    def restore_state(self, saved: object) -> None:
+        assert isinstance(saved, _State)
+        with self._lock:
+            self._severities = saved.severities
+            self._blocklists = saved.blocklists
+            self._rules = saved.rules
+            self._shields.phrases = saved.phrases
 
     # -- serving -----------------------------------------------------------------------------------
 
@@ -232,7 +270,7 @@ class ContentSafetySimulator(Simulator):
             return error_response(401, "401", _ACCESS_DENIED)
         if not request.args.get("api-version"):
             return error_response(404, "404", "Resource not found")  # what Cognitive Services answer
-        primed = self._primed.take(operation)
+        primed: Responder | None = self._failures.take(operation=operation)
         if primed is not None:
             return primed(request)
         try:
@@ -293,7 +331,7 @@ class ContentSafetySimulator(Simulator):
         lowered = text.lower()
         matches = []
         for name in names:
-            items = self._blocklists.get(name, self._default_blocklists.get(name))
+            items = self._blocklists.get(name)
             if items is None:
                 raise ServiceError(404, "NotFound", f"Blocklist '{name}' was not found.")
             for item in items:
@@ -306,17 +344,14 @@ class ContentSafetySimulator(Simulator):
 
     def _severities_for(self, text: str) -> dict[str, int]:
         # Later layers win, category by category (the order is the module docstring's).
-        severities = {**self._default_severities, **self._severities}
+        severities = dict(self._severities)
         lowered = text.lower()
-        for rule in [*self._default_rules, *self._rules]:
+        for rule in self._rules:
             if rule.phrase.lower() in lowered:
                 severities.update(rule.severities)
-        if self._primed_severities:
-            primed = self._primed_severities[0]
-            severities.update(primed.severities)
-            primed.remaining -= 1
-            if primed.remaining == 0:
-                self._primed_severities.pop(0)
+        primed: dict[str, int] | None = self._answers.take()
+        if primed is not None:
+            severities.update(primed)
         return severities
 
 
@@ -352,27 +387,3 @@ def _body(request: Request) -> dict[str, Any]:
 
 def _invalid(field: str, message: str) -> ServiceError:
     return ServiceError(400, "InvalidRequestBody", f"{message} (field: {field})")
-
-
-def _severity_problems(value: Any, where: str) -> list[str]:
-    if not isinstance(value, dict):
-        return [
-            f"{where}: expected a table of category = severity, found {describe(value)}; fix: {{ Hate = 2 }}"
-        ]
-    problems = unknown_option_problems(value, CATEGORIES, where)
-    for category, severity in value.items():
-        if category in CATEGORIES and (
-            not isinstance(severity, int) or isinstance(severity, bool) or not 0 <= severity <= 7
-        ):
-            problems.append(
-                f"{where}.{category}: expected a severity 0-7 (reported as 0, 2, 4, 6 with "
-                f"FourSeverityLevels), found {describe(severity)}"
-            )
-    return problems
-
-
-def _checked_severities(value: Any, where: str) -> dict[str, int]:
-    problems = _severity_problems(value, where)
-    if problems:
-        raise SimulatorError("; ".join(problems))
-    return dict(value)

@@ -3,69 +3,50 @@
 The service answers whether the user prompt, and each document (retrieved text an app puts in front
 of its model), is an attack: ``{"userPromptAnalysis": {"attackDetected": bool}, "documentsAnalysis":
 [{"attackDetected": bool}, ...]}``. Here the test decides. A text is an attack when it contains one of
-the attack phrases (options and :meth:`PromptShields.add_phrase`, case-insensitive). A primed call
-is answered exactly as primed instead.
+the attack phrases (the ``attack_phrases`` option and the test's ``add_attack_phrase``,
+case-insensitive). A call primed with ``detect_attack_next`` is answered exactly as primed instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.simulators.azure_common import ServiceError, check_times, describe
-from harness.simulators.base import SimulatorError
+from harness.simulators.azure_common import ServiceError
+from harness.simulators.base import NextCalls
+from harness.simulators.checks import array_of
 
 #: The longest user prompt, and the most characters all documents may have together.
 MAX_LENGTH = 10_000
 
+#: The ``attack_phrases`` option.
+PHRASES = array_of(
+    lambda item: isinstance(item, str) and bool(item),
+    expected="an array of non-empty phrases",
+    fix='attack_phrases = ["ignore all previous instructions"]',
+)
 
-@dataclass
-class _PrimedAttack:
+
+@dataclass(frozen=True)
+class Attack:
+    """A primed answer: whether the user prompt is an attack, and the indexes of the documents that are."""
+
     user_prompt: bool
     documents: frozenset[int]
-    remaining: int
 
-
-def phrase_problems(value: object, where: str) -> list[str]:
-    """What is wrong with an ``attack_phrases`` option ([] when it is a list of non-empty strings)."""
-    if isinstance(value, list) and all(isinstance(item, str) and item for item in value):
-        return []
-    return [
-        f"{where}: expected an array of non-empty phrases, found {describe(value)}; "
-        'fix: attack_phrases = ["ignore all previous instructions"]'
-    ]
+    def __str__(self) -> str:
+        return f"attack: user prompt {self.user_prompt}, documents {sorted(self.documents)}"
 
 
 class PromptShields:
-    """Attack phrases and primed answers; the simulator holds its lock around every call."""
+    """Attack phrases (the options' and the test's) and the primed answers (``detect_attack_next``);
+    the simulator holds its lock around every call."""
 
-    def __init__(self, phrases: list[str]) -> None:
-        self._default_phrases = list(phrases)
-        self._phrases: list[str] = []
-        self._primed: list[_PrimedAttack] = []
-
-    def add_phrase(self, phrase: str) -> None:
-        if not isinstance(phrase, str) or not phrase:
-            raise SimulatorError(f"add_attack_phrase: expected a non-empty phrase, got {phrase!r}")
-        self._phrases.append(phrase)
-
-    def prime(self, user_prompt: bool, documents: Collection[int], times: int) -> None:
-        check_times(times)
-        if not isinstance(user_prompt, bool):
-            raise SimulatorError(f"prime_attack(user_prompt): expected True or False, got {user_prompt!r}")
-        if isinstance(documents, (str, bytes)) or not all(
-            isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in documents
-        ):
-            raise SimulatorError(
-                f"prime_attack(documents): expected the indexes of the attacking documents, e.g. [0, 2], "
-                f"got {documents!r}"
-            )
-        self._primed.append(_PrimedAttack(user_prompt, frozenset(documents), times))
-
-    def clear(self) -> None:
-        self._phrases.clear()
-        self._primed.clear()
+    def __init__(self, phrases: list[str], primed: NextCalls[Attack]) -> None:
+        #: What makes a text an attack; the simulator's baseline keeps and restores it.
+        self.phrases = list(phrases)
+        self._primed = primed
 
     def analyze(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The service's answer to ``body``; :class:`ServiceError` (400) for a body it refuses."""
@@ -89,11 +70,8 @@ class PromptShields:
             raise _invalid(
                 "documents", f"The documents are too long together: the maximum is {MAX_LENGTH} characters."
             )
-        if self._primed:
-            primed = self._primed[0]
-            primed.remaining -= 1
-            if primed.remaining == 0:
-                self._primed.pop(0)
+        primed = self._primed.take()
+        if primed is not None:
             prompt_attack = primed.user_prompt
             document_attacks = [index in primed.documents for index in range(len(documents))]
         else:
@@ -107,7 +85,7 @@ class PromptShields:
 
     def _attack(self, text: str) -> bool:
         lowered = text.lower()
-        return any(phrase.lower() in lowered for phrase in [*self._default_phrases, *self._phrases])
+        return any(phrase.lower() in lowered for phrase in self.phrases)
 
 
 def _invalid(field: str, message: str) -> ServiceError:

@@ -137,7 +137,7 @@ def test_requests_match_what_a_user_would_assert(
 def test_search_without_results_still_answers(
     harness_app: App, openai_sim: AzureOpenAISimulator, search_sim: AzureSearchSimulator
 ) -> None:
-    search_sim.prime_results([])
+    search_sim.answer_next([])
     openai_sim.answer_next("I don't know.")
 
     response = requests.post(harness_app.url_for("/api/conversation"), json=conversation(), timeout=10)
@@ -192,7 +192,7 @@ def test_tool_call_the_app_never_offered_is_answered_empty(
 def test_app_log_has_a_line_per_request_and_per_downstream_call(
     harness_app: App, harness_services: Services, safety_sim: ContentSafetySimulator
 ) -> None:
-    safety_sim.prime_severities(Hate=6)
+    safety_sim.answer_next(Hate=6)
     log_size_before = harness_app.log_path.stat().st_size
 
     response = requests.post(

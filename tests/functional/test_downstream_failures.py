@@ -58,7 +58,7 @@ def _sim(services: Services, name: str) -> Any:
 
 FAILURES = {
     "contentsafety-500": Failure(
-        lambda s: _sim(s, "contentsafety").prime_failure(
+        lambda s: _sim(s, "contentsafety").fail_next(
             500, "InternalServerError", "Content Safety is having a bad day"
         ),
         "contentsafety",
@@ -78,7 +78,7 @@ FAILURES = {
         (("search", SEARCH_PATH), ("openai", CHAT_PATH)),
     ),
     "search-503": Failure(
-        lambda s: _sim(s, "search").prime_failure(
+        lambda s: _sim(s, "search").fail_next(
             503, "ServiceUnavailable", "The index is being rebuilt, retry later", operation="search"
         ),
         "search",
@@ -208,7 +208,7 @@ def test_flagged_question_is_refused_before_search_and_model(
     category: str,
     severity: int,
 ) -> None:
-    safety_sim.prime_severities({category: severity})
+    safety_sim.answer_next({category: severity})
 
     response = post_conversation(harness_app)
 
@@ -225,7 +225,7 @@ def test_flagged_question_is_refused_before_search_and_model(
 def test_severity_below_the_threshold_passes(
     harness_app: App, harness_services: Services, safety_sim: ContentSafetySimulator
 ) -> None:
-    safety_sim.prime_severities(Hate=2, Violence=3)  # reported as 2 and 2 (FourSeverityLevels)
+    safety_sim.answer_next(Hate=2, Violence=3)  # reported as 2 and 2 (FourSeverityLevels)
 
     response = post_conversation(harness_app)
 

@@ -1,6 +1,6 @@
 """Network faults between the app and its downstreams: resets, hangs, broken bodies, throttling, streams.
 
-Every fault comes from ``harness.faults``, primed on the simulators (``fault_next``, ``prime_fault``,
+Every fault comes from ``harness.faults``, primed on the simulators (``fault_next``,
 ``break_stream_next``); the app is observed only through its HTTP API and the services' journals. A hang
 or stall is released by harness when the test ends, so no test cleans up after one. Each timeout costs
 DOWNSTREAM_TIMEOUT (2 s): there is one test per distinct timeout behaviour. The plain (non-streamed)
@@ -130,7 +130,7 @@ def test_broken_chat_connection_is_a_502_naming_openai(
 def test_search_reset_is_a_502_naming_search_and_the_model_is_not_asked(
     harness_app: App, harness_services: Services, search_sim: AzureSearchSimulator
 ) -> None:
-    search_sim.prime_fault(faults.reset(), operation="search")
+    search_sim.fault_next(faults.reset(), operation="search")
 
     response, _ = post_conversation(harness_app)
 
@@ -148,7 +148,7 @@ def test_search_reset_is_a_502_naming_search_and_the_model_is_not_asked(
 def test_content_safety_hang_is_a_504_naming_contentsafety(
     harness_app: App, harness_services: Services, safety_sim: ContentSafetySimulator
 ) -> None:
-    safety_sim.prime_fault(faults.hang())
+    safety_sim.fault_next(faults.hang())
 
     response, elapsed = post_conversation(harness_app)
 

@@ -1,7 +1,7 @@
 """Simulator test helpers: a running mock with a simulator, the per-test bracket, and a dummy
 simulator for testing the simulator hook itself, independent of the real simulators.
 
-Register the dummy for one test with :func:`register` (``monkeypatch``); the kind is ``"echo"``.
+Register the dummy for a while with ``with register(): ...``; the kind is ``"echo"``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from pathlib import Path
 from ssl import SSLContext
 from typing import Any, TypeVar
 
-import pytest
 from werkzeug.wrappers import Request, Response
 
 from harness import simulators
@@ -41,8 +40,6 @@ def bracketed(server: MockService, kind: type[SimulatorT]) -> Iterator[Simulator
 
 
 KIND = "echo"
-#: How ``[tool.harness.services.<name>] simulator = ...`` names this class.
-TARGET = f"{__name__}:EchoSimulator"
 
 
 class EchoSimulator(Simulator):
@@ -80,14 +77,21 @@ class EchoSimulator(Simulator):
     def not_found(self, request: Request) -> Response:
         return json_response({"error": {"code": "NoSuchRoute", "message": request.path}}, status=404)
 
+    def save_state(self) -> str | None:
+        return self.primed
+
+    def restore_state(self, saved: object) -> None:
+        self.primed = saved if isinstance(saved, str) else None
+
     def begin_test(self) -> None:
         self.calls.append("begin_test")
+        super().begin_test()
 
     def end_test(self) -> None:
         self.calls.append("end_test")
-        self.primed = None
+        super().end_test()
 
 
-def register(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make ``simulator = "echo"`` valid for the current test."""
-    monkeypatch.setitem(simulators.KINDS, KIND, TARGET)
+def register() -> simulators.Registration:
+    """Make ``simulator = "echo"`` valid until the registration is undone (``with register(): ...``)."""
+    return simulators.register(KIND, EchoSimulator)

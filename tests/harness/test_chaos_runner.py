@@ -24,7 +24,7 @@ import signal
 
 import pytest
 
-from harness.mocks.tls import BUNDLE_SUFFIX, TRUSTSTORE_SUFFIX, _can_write_truststore
+from harness.run.tls import BUNDLE_SUFFIX, TRUSTSTORE_SUFFIX, _can_write_truststore
 
 from .chaos_support import MOMENTS, SESSION_TEARDOWN, SIGTERM_LINE, runner_signal, stale_run_sweep
 from .support import LEAK_TOKEN_VARIABLE

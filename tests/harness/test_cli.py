@@ -277,8 +277,8 @@ def test_up_shows_the_https_service_and_the_bundle_it_removes_at_stop(tmp_path):
     assert not bundle.exists()
 
 
-def test_check_names_the_simulator_of_a_service(tmp_path, monkeypatch):
-    simulator_support.register(monkeypatch)
+def test_check_names_the_simulator_of_a_service(tmp_path, request):
+    request.addfinalizer(simulator_support.register().unregister)
     pyproject = tiny_project(
         tmp_path,
         extra='[tool.harness.services.chat]\nsimulator = "echo"\ntls = true\n[tool.harness.services.cache]\n',

@@ -329,4 +329,4 @@ def pytest_sessionfinish(session):
     result = run_pytest(tmp_path, "-s", "-p", "no:flask", timeout=60)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "HARNESS MODULES: ['harness', 'harness.pytest_plugin']" in result.stdout
+    assert "HARNESS MODULES: ['harness', 'harness.pytest_plugin', 'harness.pytest_support']" in result.stdout

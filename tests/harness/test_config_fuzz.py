@@ -34,11 +34,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import Harness
-from harness.cli import command_values
-from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config, parse_table, templating
+from harness.cli import preview
+from harness.config import DEFAULT_PROFILE, HarnessConfig, load_config, parse_table
 from harness.config.load import APP_KEYS, COMMAND_FIELDS, ON_CRASH, TOP_KEYS
 from harness.errors import ConfigError
-from harness.process.launch import render_command
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -254,12 +253,10 @@ def check_usable(config: HarnessConfig) -> None:
         for name, value in settings.env.items():
             assert ENV_NAME.fullmatch(name), f"env name {name!r} accepted"
             assert value is None or (isinstance(value, str) and "\x00" not in value), (name, value)
-        # Every template accepted renders (as `harness env`/`check` and a start render them).
-        values = command_values(config, settings)
-        for value in settings.env.values():
-            if value is not None:
-                templating.render(value, values)
-        render_command(settings.command, values)
+        # Every template accepted renders: the plan of a start, previewed as `harness env` and
+        # `harness check` show it (the same function a start runs, with placeholder addresses).
+        plan = preview(config, profile)
+        assert len(plan.argv) == len(settings.command)
         assert isinstance(settings.cwd, Path)
         # The env file and log of the profile are named after it: computing them must work.
         harness = Harness(config, profile)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,9 @@ WHERE = "tool.harness.services.api"
 
 
 @pytest.fixture(autouse=True)
-def echo_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
-    simulator_support.register(monkeypatch)
+def echo_simulator() -> Iterator[None]:
+    with simulator_support.register():
+        yield
 
 
 def problems(service: object) -> list[str]:
@@ -73,7 +75,7 @@ def test_an_unknown_simulator_suggests_the_close_match():
 def test_an_unknown_simulator_without_a_close_match_lists_the_known_ones():
     problem = single({"simulator": "zzzz"})
     assert problem.startswith(f"{WHERE}.simulator: unknown simulator 'zzzz' (string); known simulators: ")
-    for kind in simulators.KINDS:
+    for kind in simulators.kinds():
         assert f'"{kind}"' in problem
 
 
@@ -105,9 +107,9 @@ def test_the_simulator_checks_its_own_options_under_their_full_key():
     ]
 
 
-def test_a_simulator_that_cannot_be_imported_is_a_problem_naming_it(monkeypatch):
-    monkeypatch.setitem(simulators.KINDS, "missing", "harness_no_such_module:Missing")
-    problem = single({"simulator": "missing"})
+def test_a_simulator_that_cannot_be_imported_is_a_problem_naming_it():
+    with simulators.register("missing", "harness_no_such_module:Missing"):
+        problem = single({"simulator": "missing"})
     assert problem.startswith(f"{WHERE}.simulator: the missing simulator (harness_no_such_module:Missing)")
     assert "cannot be loaded: ModuleNotFoundError" in problem
     assert "fix: install what it needs or remove the simulator" in problem
@@ -121,7 +123,7 @@ def test_every_problem_of_a_service_is_reported_at_once():
 
 def test_the_builtin_kinds_are_listed():
     # The three simulators the configuration accepts by name (their modules come with them).
-    assert set(simulators.KINDS) >= {"azure_openai", "azure_search", "azure_content_safety"}
+    assert set(simulators.kinds()) >= {"azure_openai", "azure_search", "azure_content_safety"}
 
 
 def test_tls_placeholders_exist_when_a_service_has_tls():

@@ -36,7 +36,7 @@ from werkzeug.wrappers import Request, Response
 
 from harness.errors import HarnessError
 from harness.mocks import MockService
-from harness.mocks.tls import CertificateAuthority
+from harness.run.tls import CertificateAuthority
 
 from .support import DEADLINE, wait_for
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import requests
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
+import harness.mocks
 from harness import faults
-from harness.mocks import MockService
+from harness.mocks import JournalEntry, MockService, RequestState
 
 from .support import DEADLINE, wait_for
 
@@ -466,3 +470,59 @@ def test_a_request_still_being_answered_is_in_the_journal_as_pending(service):
         client.join(DEADLINE)
     wait_for(lambda: not service.requests[0].pending, "the entry to be completed")
     assert service.requests[0].status == 200
+
+
+def test_each_entry_says_where_its_request_stands(service):
+    release = threading.Event()
+    service.expect_request("/slow").respond_with_handler(
+        lambda request: Response(str(release.wait(DEADLINE)))
+    )
+    service.expect_request("/ok").respond_with_data("ok")
+    service.begin_test()
+    client = threading.Thread(target=lambda: get(service, "/slow"))
+    client.start()
+    try:
+        wait_for(lambda: len(service.requests) == 1, "the slow request to be journaled on arrival")
+        get(service, "/ok")
+        get(service, "/nothing")
+        states = [(entry.path, entry.state, entry.pending, entry.matched) for entry in service.requests]
+        assert states == [
+            ("/slow", RequestState.PENDING, True, True),  # not known to be unmatched: not counted as one
+            ("/ok", RequestState.MATCHED, False, True),
+            ("/nothing", RequestState.UNMATCHED, False, False),
+        ]
+        assert [entry.path for entry in service.unmatched_requests()] == ["/nothing"]
+    finally:
+        release.set()
+        client.join(DEADLINE)
+    wait_for(lambda: service.requests[0].state is RequestState.MATCHED, "the slow request to be answered")
+
+
+def test_a_journal_entry_is_still_made_as_before_state_existed():
+    entry = JournalEntry("GET", "/a", "", (), b"", 500, False, None, 0.0, 0.001)
+    assert (entry.state, entry.matched, entry.pending) == (RequestState.UNMATCHED, False, False)
+    pending = JournalEntry("GET", "/a", "", (), b"", None, pending=True)
+    assert pending.state is RequestState.PENDING
+    assert replace(pending, state=RequestState.MATCHED).matched
+    assert JournalEntry("GET", "/a", "", (), b"", 200, state=RequestState.MATCHED).matched
+
+
+def test_the_mocks_modules_import_in_layers_without_a_circle():
+    package = Path(harness.mocks.__file__).parent
+    imports: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        found = imports.setdefault(path.stem, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):  # TYPE_CHECKING ones too
+            if isinstance(node, ast.ImportFrom) and node.module == "harness.mocks":
+                found |= {alias.name for alias in node.names if (package / f"{alias.name}.py").exists()}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("harness.mocks."):
+                found.add(str(node.module).removeprefix("harness.mocks."))
+    imports.pop("__init__")
+
+    def circle(module: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
+        if module in path:
+            return (*path, module)
+        return next(filter(None, (circle(used, (*path, module)) for used in imports[module])), None)
+
+    circles = [circle(module, ()) for module in sorted(imports)]
+    assert [found for found in circles if found] == []

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from harness.mocks import MockService
+from harness.mocks import MockService, verify
 from harness.mocks.verify import json_differences
 from harness.secrets import MASK, is_secret, mask_env
 
@@ -58,6 +58,28 @@ def test_an_unmatched_request_names_the_closest_expectation_and_what_differed(se
     assert "wrong" not in entry.near_miss
     assert "differs in json messages[0].content: expected 'hi', found 'hello'" in entry.near_miss
     assert entry.near_miss in service.describe_requests().replace("\n    ", "\n")
+
+
+def test_near_misses_and_verification_rank_and_explain_alike(service):
+    service.expect_request("/other", method="POST").respond_with_data("x")
+    service.expect_request("/chat", method="POST", headers={"x-team": "a"}, json={"n": 1}).respond_with_data(
+        "y"
+    )
+
+    requests.post(f"{service.url}/chat", json={"n": 2}, headers={"x-team": "b"}, timeout=5)  # unmatched
+    requests.post(f"{service.url}/other", json={"n": 1}, headers={"x-team": "a"}, timeout=5)
+
+    # Two differing fields of the same endpoint are closer than another path, in both reports.
+    near_miss = service.requests[0].near_miss
+    assert near_miss is not None
+    assert near_miss.startswith("closest expectation: POST /chat (")
+    with pytest.raises(AssertionError) as failed:
+        verify.assert_called(service, "/chat", method="POST", headers={"x-team": "a"}, json={"n": 1})
+    closest = str(failed.value).split("closest requests:\n")[1].splitlines()
+    assert closest[0] == "  #1 POST /chat -> 500 (matched no expectation)"
+    for line in ("header x-team: expected 'a', found 'b'", "json n: expected 1, found 2"):
+        assert f"  differs in {line}" in near_miss
+        assert f"      {line}" in closest
 
 
 def test_an_unmatched_request_without_any_expectation_says_so(service):

@@ -24,9 +24,10 @@ import psutil
 import pytest
 
 from harness.appenv.app_env import APP_MARKER_VARIABLE, MARKER_VARIABLE
-from harness.process import procscan, runs
-from harness.process.guard import Watchdog
+from harness.process import procscan
 from harness.process.teardown import processes_with_marker, stop_process_tree
+from harness.run import records
+from harness.run.guard import Watchdog
 
 from .support import DEADLINE, LEAK_TOKEN_VARIABLE, still_running
 
@@ -137,7 +138,7 @@ def test_the_stale_run_sweep_leaves_another_users_process_with_the_dead_runs_mar
     foreign, created = _foreign_with_marker(start, MARKER_VARIABLE, marker)
     own = start(MARKER_VARIABLE, marker)
 
-    killed = runs.sweep_stale_runs(tmp_path / ".harness")
+    killed = records.sweep_stale_runs(tmp_path / ".harness")
 
     assert killed == [f"pid {own.pid} (run {marker})"]
     assert _gone(own)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness import pytest_plugin
+from harness import pytest_support
 
 
 def _coverage_like_handler(signum, frame):  # stands in for coverage.control's _on_sigterm
@@ -37,9 +37,9 @@ def test_sigterm_is_handled_like_ctrl_c_unless_someone_else_handles_it(restore_s
     signal.signal(signal.SIGTERM, existing)
     config = SimpleNamespace(stash={})
 
-    pytest_plugin._handle_sigterm_like_ctrl_c(config)  # type: ignore[arg-type]
+    pytest_support.handle_sigterm_like_ctrl_c(config)  # type: ignore[arg-type]
 
     handler = signal.getsignal(signal.SIGTERM)
-    assert (handler is pytest_plugin._raise_keyboard_interrupt) is replaced
+    assert (handler is pytest_support._raise_keyboard_interrupt) is replaced
     if not replaced:
         assert handler is existing

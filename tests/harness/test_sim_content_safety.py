@@ -18,7 +18,7 @@ from harness import faults
 from harness.config import parse_table
 from harness.errors import ConfigError
 from harness.mocks.server import MockService
-from harness.mocks.tls import CertificateAuthority
+from harness.run.tls import CertificateAuthority
 from harness.simulators.base import SimulatorError
 from harness.simulators.content_safety import ContentSafetySimulator
 
@@ -84,7 +84,7 @@ def test_only_requested_categories_in_eight_levels(client: ContentSafetyClient) 
 def test_primed_severities_for_the_next_calls_then_set_for_all(
     client: ContentSafetyClient, safety: ContentSafetySimulator
 ) -> None:
-    safety.prime_severities(Hate=6, times=2)
+    safety.answer_next(Hate=6, times=2)
     safety.set_severities({"SelfHarm": 2})
     seen = [severities(client.analyze_text(AnalyzeTextOptions(text="hi"))) for _ in range(3)]
     assert [s["Hate"] for s in seen] == [6, 6, 0]
@@ -114,7 +114,7 @@ def test_test_state_is_dropped_at_end_test(
     safety.set_severities(Hate=4)
     safety.add_rule("hello", Sexual=6)
     safety.add_blocklist("temp", ["hello"])
-    safety.prime_failure(500, times=3)
+    safety.fail_next(500, times=3)
     server.end_test()
     server.begin_test()
     assert severities(client.analyze_text(AnalyzeTextOptions(text="hello")))["Hate"] == 0
@@ -140,11 +140,11 @@ def test_too_long_text_is_400(client: ContentSafetyClient) -> None:
 
 
 def test_primed_failure_and_fault(client: ContentSafetyClient, safety: ContentSafetySimulator) -> None:
-    safety.prime_failure(429, "TooManyRequests", "slow down")
+    safety.fail_next(429, "TooManyRequests", "slow down")
     with pytest.raises(HttpResponseError) as info:
         client.analyze_text(AnalyzeTextOptions(text="hi"))
     assert info.value.status_code == 429
-    safety.prime_fault(faults.throttle(retry_after=0), operation="text")
+    safety.fault_next(faults.throttle(retry_after=0), operation="text")
     with pytest.raises(HttpResponseError):
         client.analyze_text(AnalyzeTextOptions(text="hi"))
     assert client.analyze_text(AnalyzeTextOptions(text="hi")).categories_analysis
@@ -194,7 +194,7 @@ def test_test_api_rejects_impossible_severities() -> None:
     with pytest.raises(SimulatorError, match="0-7"):
         simulator.set_severities(Hate=8)
     with pytest.raises(SimulatorError, match="did you mean"):
-        simulator.prime_severities(Violent=2)
+        simulator.answer_next(Violent=2)
 
 
 def test_options_are_checked_at_load(tmp_path: Path) -> None:

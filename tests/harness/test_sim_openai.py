@@ -15,7 +15,7 @@ from openai import AzureOpenAI, OpenAI
 
 from harness import faults
 from harness.mocks.server import MockService
-from harness.mocks.tls import CertificateAuthority
+from harness.run.tls import CertificateAuthority
 from harness.simulators.azure_openai import AzureOpenAISimulator
 
 from .simulator_support import bracketed, serving
@@ -319,7 +319,7 @@ def test_end_test_drops_priming_and_overrides(
 ):
     sim.answer_next("primed")
     sim.set_rate_limits(requests_per_minute=1)
-    sim.answer_with(lambda request: "from the answerer")
+    sim.set_answerer(lambda request: "from the answerer")
     server.end_test()
     server.begin_test()
     assert sim.pending == []

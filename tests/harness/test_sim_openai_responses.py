@@ -224,7 +224,7 @@ def test_an_answerer_sees_the_request_in_chat_terms(v1: OpenAI, sim: AzureOpenAI
         seen.append(request)
         return f"{request.operation}: {request.last_user_message}"
 
-    sim.answer_with(answer)
+    sim.set_answerer(answer)
     assert v1.responses.create(model="chat", input="ping").output_text == "responses: ping"
     assert v1.chat.completions.create(model="chat", messages=[{"role": "user", "content": "pong"}]).choices[
         0

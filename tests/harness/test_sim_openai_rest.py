@@ -267,7 +267,7 @@ def test_answerer_gets_the_request_and_may_defer_to_the_default(
             return request.last_user_message.upper()
         return None
 
-    sim.answer_with(answer)
+    sim.set_answerer(answer)
     shout = post(server, CHAT, {"messages": [{"role": "user", "content": "shout this"}]}).json()
     assert shout["choices"][0]["message"]["content"] == "SHOUT THIS"
     weather = post(server, CHAT, {"messages": [{"role": "user", "content": "weather?"}]}).json()

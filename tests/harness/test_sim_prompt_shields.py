@@ -12,7 +12,7 @@ from harness import faults
 from harness.config import parse_table
 from harness.errors import ConfigError
 from harness.mocks.server import MockService
-from harness.mocks.tls import CertificateAuthority
+from harness.run.tls import CertificateAuthority
 from harness.simulators.base import SimulatorError
 from harness.simulators.content_safety import ContentSafetySimulator
 
@@ -78,7 +78,7 @@ def test_a_test_adds_phrases_for_itself(
 def test_a_primed_answer_wins_for_the_next_calls(
     server: MockService, ca: CertificateAuthority, safety: ContentSafetySimulator
 ):
-    safety.prime_attack(user_prompt=False, documents=[1], times=2)
+    safety.detect_attack_next(user_prompt=False, documents=[1], times=2)
     body = {"userPrompt": ATTACK, "documents": ["a", "b", "c"]}
     expected = {
         "userPromptAnalysis": {"attackDetected": False},
@@ -98,8 +98,8 @@ def test_documents_alone(server: MockService, ca: CertificateAuthority, safety: 
 def test_failures_and_faults_aim_at_the_shield(
     server: MockService, ca: CertificateAuthority, safety: ContentSafetySimulator
 ):
-    safety.prime_failure(503, "ServiceUnavailable", "busy", operation="shield")
-    safety.prime_fault(faults.reset(), operation="shield")
+    safety.fail_next(503, "ServiceUnavailable", "busy", operation="shield")
+    safety.fault_next(faults.reset(), operation="shield")
     failed = shield(server, ca, {"userPrompt": "x"})
     assert (failed.status_code, failed.json()["error"]["code"]) == (503, "ServiceUnavailable")
     with pytest.raises(requests.ConnectionError):
@@ -145,8 +145,13 @@ def test_the_key_is_checked(server: MockService, ca: CertificateAuthority, safet
 
 
 def test_bad_priming_is_refused_in_the_test(safety: ContentSafetySimulator):
-    with pytest.raises(SimulatorError, match="prime_attack\\(documents\\)"):
-        safety.prime_attack(documents="0")  # type: ignore[arg-type]
+    with pytest.raises(SimulatorError, match="detect_attack_next\\(documents\\)"):
+        safety.detect_attack_next(documents="0")  # type: ignore[arg-type]
+    with (
+        pytest.warns(DeprecationWarning, match="use detect_attack_next"),
+        pytest.raises(SimulatorError, match="prime_attack\\(documents\\)"),
+    ):
+        safety.prime_attack(documents="0")  # type: ignore[arg-type]  # messages name what the test called
     with pytest.raises(SimulatorError, match="add_attack_phrase"):
         safety.add_attack_phrase("")
 

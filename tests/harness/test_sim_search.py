@@ -16,7 +16,7 @@ from azure.search.documents.models import VectorizedQuery
 
 from harness import faults
 from harness.mocks.server import MockService
-from harness.mocks.tls import CertificateAuthority
+from harness.run.tls import CertificateAuthority
 from harness.simulators.azure_search import AzureSearchSimulator
 
 from .simulator_support import bracketed, serving
@@ -203,7 +203,7 @@ def test_token_credential_sends_a_bearer_token_over_tls(
 def test_primed_results_answer_the_next_search_only(
     client: SearchClient, search: AzureSearchSimulator
 ) -> None:
-    search.prime_results([{"id": "x", "title": "Primed"}], search="plan", count=7)
+    search.answer_next([{"id": "x", "title": "Primed"}], search="plan", count=7)
     primed = client.search("plan", include_total_count=True)
     assert [hit["id"] for hit in primed] == ["x"]
     assert primed.get_count() == 7
@@ -211,12 +211,12 @@ def test_primed_results_answer_the_next_search_only(
 
 
 def test_primed_failure_then_fault(client: SearchClient, search: AzureSearchSimulator) -> None:
-    search.prime_failure(503, "ServiceUnavailable", "busy", operation="search")
+    search.fail_next(503, "ServiceUnavailable", "busy", operation="search")
     assert client.get_document_count() == 3  # another operation is not affected
     with pytest.raises(HttpResponseError) as info:
         list(client.search("plan"))
     assert info.value.status_code == 503
-    search.prime_fault(faults.throttle(retry_after=0))
+    search.fault_next(faults.throttle(retry_after=0))
     with pytest.raises(HttpResponseError) as throttled:
         list(client.search("plan"))
     assert throttled.value.status_code == 429
@@ -233,8 +233,8 @@ def test_a_test_expectation_wins_over_the_simulator(client: SearchClient, server
 def test_end_test_drops_priming(
     search: AzureSearchSimulator, server: MockService, client: SearchClient
 ) -> None:
-    search.prime_results([{"id": "x"}], times=5)
-    search.prime_failure(500, times=5)
+    search.answer_next([{"id": "x"}], times=5)
+    search.fail_next(500, times=5)
     search.load_documents("docs", [{"id": "9", "title": "plan extra"}])
     server.end_test()
     server.begin_test()

@@ -176,11 +176,11 @@ def test_auto_create_and_key_list_option() -> None:
 def test_test_api_mistakes_raise_in_the_test() -> None:
     simulator = AzureSearchSimulator()
     with pytest.raises(SimulatorError, match="times"):
-        simulator.prime_failure(times=0)
+        simulator.fail_next(times=0)
     with pytest.raises(SimulatorError, match="operation"):
-        simulator.prime_failure(operation="serach")
+        simulator.fail_next(operation="serach")
     with pytest.raises(SimulatorError, match="status"):
-        simulator.prime_failure(200)
+        simulator.fail_next(200)
     with pytest.raises(SimulatorError, match="key"):
         simulator.load_documents("x", [{"title": "no id"}])
 

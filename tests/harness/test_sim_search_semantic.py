@@ -22,7 +22,7 @@ from azure.search.documents.indexes.models import (
 )
 
 from harness.mocks.server import MockService
-from harness.mocks.tls import CertificateAuthority
+from harness.run.tls import CertificateAuthority
 
 from . import test_sim_search as search_tests
 from .test_sim_search import KEY, client_options

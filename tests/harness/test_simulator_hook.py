@@ -143,16 +143,16 @@ def test_a_wrapped_simulator_answers_an_unknown_path_with_its_not_found(service,
 # -- from the configuration ----------------------------------------------------------------------------
 
 
-def test_a_configured_simulator_is_built_with_its_options_and_named_after_the_service(monkeypatch, tmp_path):
-    simulator_support.register(monkeypatch)
-    config = parse_table(
-        {
-            "command": ["app"],
-            "services": {"chat": {"simulator": "echo", "options": {"greeting": "hey"}}, "plain": {}},
-        },
-        tmp_path / "pyproject.toml",
-    )
-    h = Harness(config)  # nothing starts until asked
+def test_a_configured_simulator_is_built_with_its_options_and_named_after_the_service(tmp_path):
+    with simulator_support.register():
+        config = parse_table(
+            {
+                "command": ["app"],
+                "services": {"chat": {"simulator": "echo", "options": {"greeting": "hey"}}, "plain": {}},
+            },
+            tmp_path / "pyproject.toml",
+        )
+        h = Harness(config)  # nothing starts until asked
     chat = h.services["chat"].simulator
     assert isinstance(chat, EchoSimulator)
     assert chat.options == {"greeting": "hey"}
@@ -182,7 +182,7 @@ class Greeter(Simulator):
         return None
 
 
-simulators.KINDS["greeter"] = "conftest:Greeter"
+simulators.register("greeter", Greeter)  # for the whole run: a project's own simulator
 """
 
 PROJECT_TESTS = """

@@ -24,7 +24,7 @@ import dotenv
 import pytest
 
 from harness import Harness, faults
-from harness.mocks.tls import TRUST_VARIABLES
+from harness.run.tls import TRUST_VARIABLES
 
 from .api_support import app_env, assert_gone, http_get, tiny_project
 from .support import APPS, run_python

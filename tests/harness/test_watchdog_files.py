@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from harness.process import watchdog
-from harness.process.guard import Watchdog
+from harness.run.guard import Watchdog
 
 from .support import still_running
 

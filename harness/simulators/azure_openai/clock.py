@@ -7,12 +7,13 @@ clock did not (for about 0.2 % of ``time.monotonic()`` values the sum rounded be
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from fractions import Fraction
 
-from harness.simulators.base import SimulatorError
+from harness.simulators.checks import number
+
+_SECONDS = number(0, expected="a finite number >= 0")
 
 #: Nanoseconds in a second.
 NS_PER_SECOND = 1_000_000_000
@@ -65,10 +66,7 @@ class SimClock:
 
         Exact to the nanosecond: ``advance(60)`` adds exactly 60,000,000,000 ns.
         """
-        ok = isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and math.isfinite(seconds)
-        if not ok or seconds < 0:
-            raise SimulatorError(f"clock.advance(seconds): expected a finite number >= 0, got {seconds!r}")
-        ns = seconds_to_ns(seconds)
+        ns = seconds_to_ns(_SECONDS.argument(seconds, "clock.advance(seconds)"))
         with self._lock:
             self._offset_ns += ns
 

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from harness.simulators.azure_common import (
-    accepted_keys,
-    describe,
-    key_option_problems,
-    unknown_option_problems,
-)
+from harness.simulators.azure_common import KEYS, accepted_keys
 from harness.simulators.azure_openai.latency import Latency
 from harness.simulators.azure_openai.ratelimit import Limits
+from harness.simulators.checks import Check, Schema, TableOf, integer, number, one_of, text
 
 KINDS = ("chat", "embeddings")
 
@@ -70,30 +66,6 @@ class Settings:
     default_answer: str = DEFAULT_ANSWER
 
 
-def _positive_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _seconds(value: object) -> bool:
-    return _number(value) and float(value) >= 0  # type: ignore[arg-type]
-
-
-def _fraction(value: object) -> bool:
-    return _number(value) and 0 <= float(value) <= 1  # type: ignore[arg-type]
-
-
-def _integer(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _text(value: object) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
 def _template(value: object) -> bool:
     if not isinstance(value, str):
         return False
@@ -104,79 +76,58 @@ def _template(value: object) -> bool:
     return all(name == "prompt" for name in fields)
 
 
-def _kind(value: object) -> bool:
-    return value in KINDS
-
-
-_POSITIVE = (_positive_int, "a positive integer")
-#: key -> (check, what was expected, the fix), for the top-level options.
-_SPECS: dict[str, tuple[Callable[[object], bool], str, str]] = {
-    "tokens_per_minute": (*_POSITIVE, "tokens_per_minute = 1000 (or omit it: unlimited)"),
-    "requests_per_minute": (*_POSITIVE, "requests_per_minute = 60 (or omit it: unlimited)"),
-    "time_to_first_token": (_seconds, "a number of seconds >= 0", "time_to_first_token = 0.2"),
-    "per_token_delay": (_seconds, "a number of seconds >= 0", "per_token_delay = 0.01"),
-    "jitter": (_fraction, "a fraction from 0 to 1", "jitter = 0.2 (waits vary by up to 20 %)"),
-    "seed": (_integer, "an integer", "seed = 42"),
-    "default_answer": (
-        _template,
-        'a string whose only placeholder is "{prompt}"',
-        'default_answer = "Answer to {prompt}" (write {{ and }} for literal braces)',
-    ),
-}
-_DEPLOYMENT_SPECS: dict[str, tuple[Callable[[object], bool], str, str]] = {
-    "model": (_text, "a non-empty string", 'model = "gpt-4o"'),
-    "kind": (_kind, '"chat" or "embeddings"', 'kind = "chat"'),
-    "dimensions": (*_POSITIVE, "dimensions = 1536"),
-    "tokens_per_minute": (*_POSITIVE, "tokens_per_minute = 1000"),
-    "requests_per_minute": (*_POSITIVE, "requests_per_minute = 60"),
-}
-
-
-def _check_table(
-    table: Mapping[str, object],
-    specs: Mapping[str, tuple[Callable[[object], bool], str, str]],
-    where: str,
-    *,
-    also: tuple[str, ...] = (),
+def _dimensions_need_embeddings(
+    body: Mapping[str, object], where: str, name: str, root: Path | None
 ) -> list[str]:
-    # Unknown keys get a "did you mean"; ``also`` are keys the caller checks itself.
-    problems = unknown_option_problems(table, [*specs, *also], where)
-    for key, value in table.items():
-        spec = specs.get(key)
-        if spec is not None and not spec[0](value):
-            problems.append(f"{where}.{key}: expected {spec[1]}, found {describe(value)}; fix: {spec[2]}")
-    return problems
+    kind = body.get("kind", infer_kind(str(body.get("model", name))))
+    if "dimensions" in body and kind == "chat":
+        return [
+            f"{where}.dimensions: only an embeddings deployment has dimensions; "
+            'fix: set kind = "embeddings" or remove dimensions'
+        ]
+    return []
 
 
-def check(options: Mapping[str, object], where: str) -> list[str]:
-    """Every problem with ``options``, one message each (empty when they are fine)."""
-    problems = _check_table(options, _SPECS, where, also=("deployments", "api_key"))
-    problems += key_option_problems(options, "api_key", where)
-    deployments = options.get("deployments")
-    if deployments is None:
-        return problems
-    if not isinstance(deployments, Mapping):
-        problems.append(
-            f"{where}.deployments: expected a table of deployment name -> {{model, kind, dimensions}}, found "
-            f'{describe(deployments)}; fix: deployments = {{ chat = {{ model = "gpt-4o" }} }}'
-        )
-        return problems
-    for name, body in deployments.items():
-        at = f"{where}.deployments.{name}"
-        if not isinstance(body, Mapping):
-            problems.append(
-                f"{at}: expected a table with model, kind, dimensions, found {describe(body)}; "
-                f'fix: {name} = {{ model = "gpt-4o", kind = "chat" }}'
-            )
-            continue
-        problems += _check_table(body, _DEPLOYMENT_SPECS, at)
-        kind = body.get("kind", infer_kind(str(body.get("model", name))))
-        if "dimensions" in body and kind == "chat":
-            problems.append(
-                f"{at}.dimensions: only an embeddings deployment has dimensions; "
-                'fix: set kind = "embeddings" or remove dimensions'
-            )
-    return problems
+_POSITIVE = integer(1, expected="a positive integer")
+_SECONDS = number(0, expected="a number of seconds >= 0")
+
+#: One deployment (``deployments.<name>``).
+DEPLOYMENT = Schema(
+    {
+        "model": text(fix='model = "gpt-4o"'),
+        "kind": one_of(KINDS, expected='"chat" or "embeddings"', fix='kind = "chat"'),
+        "dimensions": _POSITIVE.with_fix("dimensions = 1536"),
+        "tokens_per_minute": _POSITIVE.with_fix("tokens_per_minute = 1000"),
+        "requests_per_minute": _POSITIVE.with_fix("requests_per_minute = 60"),
+    },
+    expected="a table with model, kind, dimensions",
+    fix=lambda name: f'{name} = {{ model = "gpt-4o", kind = "chat" }}',
+    extra=(_dimensions_need_embeddings,),
+)
+#: The simulator's options (docs/simulators/azure_openai.md).
+OPTIONS = Schema(
+    {
+        "tokens_per_minute": _POSITIVE.with_fix("tokens_per_minute = 1000 (or omit it: unlimited)"),
+        "requests_per_minute": _POSITIVE.with_fix("requests_per_minute = 60 (or omit it: unlimited)"),
+        "time_to_first_token": _SECONDS.with_fix("time_to_first_token = 0.2"),
+        "per_token_delay": _SECONDS.with_fix("per_token_delay = 0.01"),
+        "jitter": number(
+            0, 1, expected="a fraction from 0 to 1", fix="jitter = 0.2 (waits vary by up to 20 %)"
+        ),
+        "seed": integer(expected="an integer", fix="seed = 42"),
+        "default_answer": Check(
+            _template,
+            'a string whose only placeholder is "{prompt}"',
+            fix='default_answer = "Answer to {prompt}" (write {{ and }} for literal braces)',
+        ),
+        "deployments": TableOf(
+            DEPLOYMENT,
+            expected="a table of deployment name -> {model, kind, dimensions}",
+            fix='deployments = { chat = { model = "gpt-4o" } }',
+        ),
+        "api_key": KEYS,
+    }
+)
 
 
 def _limits(table: Mapping[str, object]) -> Limits:
@@ -202,7 +153,7 @@ def _deployment(name: str, body: Mapping[str, object]) -> Deployment:
 
 
 def parse(options: Mapping[str, object]) -> Settings:
-    """Settings from options :func:`check` found fine."""
+    """Settings from options :data:`OPTIONS` found fine."""
     api_keys = accepted_keys(options.get("api_key")) or None
     table = options.get("deployments")
     deployments = None

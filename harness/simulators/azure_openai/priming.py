@@ -1,14 +1,14 @@
-"""What a test primes: "next" outcomes in one FIFO queue, each aimed at an operation/deployment.
+"""What a test primes: the outcomes ``<verb>_next`` methods queue, and the ``set_*`` settings.
 
-One queue (not one per kind) keeps the test's order: ``answer_next("A"); throttle_next()`` answers
-the first call with A and throttles the second. Failures (errors, throttles, faults) apply as soon
-as a call is routed; answers wait until the call passed validation and the rate limiter, so a call
-that is refused does not use up the answer meant for its retry.
+The outcomes sit in one :class:`~harness.simulators.base.NextCalls` queue (not one per kind), which
+keeps the test's order: ``answer_next("A"); throttle_next()`` answers the first call with A and
+throttles the second. Failures (errors, throttles, faults) apply as soon as a call is routed; answers
+wait until the call passed validation and the rate limiter, so a call that is refused does not use up
+the answer meant for its retry.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,10 +18,14 @@ from werkzeug.wrappers import Request, Response
 from harness.faults.base import Fault
 from harness.faults.sse import Marker
 from harness.simulators.base import SimulatorError
+from harness.simulators.checks import one_of, text
 
 #: The operations a prime can aim at (None: any). "chat" means a model's answer through either API,
 #: chat completions or Responses; "responses" only the Responses API.
 OPERATIONS = ("chat", "responses", "embeddings")
+#: ``operation=`` and ``deployment=`` of a priming method.
+OPERATION = one_of(OPERATIONS, expected="one of " + ", ".join(map(repr, OPERATIONS))).or_none()
+DEPLOYMENT = text(expected="a deployment name", blank=True).or_none()
 #: The operation a call's primes may also be aimed at.
 _FAMILY = {"responses": "chat"}
 
@@ -118,64 +122,17 @@ Outcome = Reply | Failure | Throttle | Filtered | FaultOutcome | StreamBreak
 FAILURES = (Failure, Throttle, Filtered, FaultOutcome)
 
 
-@dataclass
-class Prime:
-    """One queued outcome, ``times`` more uses, aimed at ``operation``/``deployment`` (None: any)."""
-
-    outcome: Outcome
-    operation: str | None
-    deployment: str | None
-    times: int
-    description: str
-    #: Only streamed calls (a stream break), only unstreamed, or either (None).
-    stream: bool | None = None
-
-    def matches(self, operation: str, deployment: str, stream: bool) -> bool:
-        return (
-            self.operation in {None, operation, _FAMILY.get(operation)}
-            and self.deployment in {None, deployment}
-            and self.stream in {None, stream}
-        )
+def call_target(operation: str, deployment: str, stream: bool) -> dict[str, object]:
+    """What a call is, for the queue: a Responses call also takes outcomes aimed at "chat"."""
+    family = _FAMILY.get(operation)
+    return {
+        "operation": frozenset({operation, family}) if family else operation,
+        "deployment": deployment,
+        "stream": stream,
+    }
 
 
-@dataclass
-class PrimeQueue:
-    """FIFO queue of primes. Not locked itself: the simulator holds its lock around every use."""
-
-    items: list[Prime] = field(default_factory=list)
-
-    def add(self, prime: Prime) -> None:
-        self.items.append(prime)
-
-    def peek(self, operation: str, deployment: str, stream: bool) -> Prime | None:
-        """The first prime for such a call, left in the queue."""
-        return next((p for p in self.items if p.matches(operation, deployment, stream)), None)
-
-    def take(self, prime: Prime) -> Outcome:
-        """Use ``prime`` once (it leaves the queue after its last use)."""
-        prime.times -= 1
-        if prime.times <= 0 and prime in self.items:
-            self.items.remove(prime)
-        return prime.outcome
-
-    def describe(self) -> list[str]:
-        return [f"{p.description} (x{p.times})" if p.times > 1 else p.description for p in self.items]
-
-    def copy(self) -> PrimeQueue:
-        return PrimeQueue([copy.copy(p) for p in self.items])
-
-
-def check_target(operation: object, deployment: object) -> None:
-    """``operation=`` and ``deployment=`` of a priming method."""
-    if operation is not None and operation not in OPERATIONS:
-        raise SimulatorError(
-            f"operation must be one of {', '.join(map(repr, OPERATIONS))} or None, got {operation!r}"
-        )
-    if deployment is not None and (not isinstance(deployment, str) or not deployment):
-        raise SimulatorError(f"deployment must be a deployment name or None, got {deployment!r}")
-
-
-# -- the test's state: primed outcomes and per-test overrides ----------------------------------------
+# -- the test's settings ----------------------------------------
 
 #: A dynamic answerer: called with the chat request, returns the answer text, a Reply, a ToolCall,
 #: or None for the default answer.
@@ -184,11 +141,10 @@ Answerer = Callable[..., object]
 
 @dataclass
 class TestState:
-    """Everything a test can set; copied at ``begin_test`` as the baseline ``end_test`` restores."""
+    """What a test can set for every call (the ``set_*`` methods); the simulator's baseline."""
 
     __test__ = False  # not a pytest test class, despite the name
 
-    primes: PrimeQueue = field(default_factory=PrimeQueue)
     #: (deployment or None, answerer); the last matching registration wins.
     answerers: list[tuple[str | None, Answerer]] = field(default_factory=list)
     #: Rate-limit overrides by deployment (None: every deployment), each {field: value or None}.
@@ -200,7 +156,6 @@ class TestState:
 
     def copy(self) -> TestState:
         return TestState(
-            self.primes.copy(),
             list(self.answerers),
             {key: dict(value) for key, value in self.limits.items()},
             dict(self.latency),

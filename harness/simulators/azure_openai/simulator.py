@@ -4,7 +4,6 @@ latency to an answer shaped exactly like the service's."""
 from __future__ import annotations
 
 import json
-import math
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -14,32 +13,47 @@ from typing import Any, ClassVar
 from werkzeug.wrappers import Request, Response
 
 from harness.faults import wire
-from harness.faults.base import Fault, misuse_hint
+from harness.faults.base import Fault
 from harness.faults.sse import RESET, Marker
-from harness.simulators.azure_common import check_times
 from harness.simulators.azure_openai import chat, embeddings, errors, responses, routes, streaming
 from harness.simulators.azure_openai.calls import Call, Usage
 from harness.simulators.azure_openai.clock import SimClock
 from harness.simulators.azure_openai.latency import Latency, Pacer
-from harness.simulators.azure_openai.options import Deployment, adhoc_deployment, parse
-from harness.simulators.azure_openai.options import check as check_settings
+from harness.simulators.azure_openai.options import OPTIONS, Deployment, adhoc_deployment, parse
 from harness.simulators.azure_openai.priming import (
+    DEPLOYMENT,
     FAILURES,
+    OPERATION,
     Answerer,
     Failure,
     FaultOutcome,
     Filtered,
     Outcome,
-    Prime,
     Reply,
     StreamBreak,
     TestState,
     Throttle,
     ToolCall,
-    check_target,
+    call_target,
 )
 from harness.simulators.azure_openai.ratelimit import Decision, Limits, RateLimiter
 from harness.simulators.base import Simulator, SimulatorError, json_response
+from harness.simulators.checks import (
+    CALLABLE,
+    FAULT,
+    HTTP_ERROR,
+    SECONDS,
+    STREAM_BREAK,
+    STRING,
+    TIMES,
+    Check,
+    Schema,
+    arguments,
+    deprecated_alias,
+    integer,
+    number,
+    text,
+)
 
 #: environ key marking a request the simulator already recorded a Call for (a fault wrapping the
 #: simulator, ``faults.delay(1, sim)``, must not record the same request twice).
@@ -60,11 +74,43 @@ class _Keep:
 KEEP: Any = _Keep()
 
 
-def _check_seconds(name: str, value: object) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or float(value) < 0:  # type: ignore[arg-type]
-        raise SimulatorError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
-    return float(value)  # type: ignore[arg-type]
+def _filter_problem(categories: object) -> str | None:
+    """What is wrong with ``filter_next(categories)``, or None."""
+    if not isinstance(categories, Mapping):
+        return None  # the check's own "expected ..., got ..."
+    if not categories:
+        return "name at least one category"
+    for name, severity in categories.items():
+        if name not in _FILTER_CATEGORIES:
+            return f"unknown category {name!r}; use {_FILTER_CATEGORIES}"
+        if name != "jailbreak" and severity not in _SEVERITIES:
+            return f"the severity of {name!r} must be one of {_SEVERITIES}, got {severity!r}"
+    return None
+
+
+_FILTERED = Check(
+    lambda value: isinstance(value, Mapping) and bool(value) and _filter_problem(value) is None,
+    f"a dict of category -> severity ({', '.join(_FILTER_CATEGORIES)})",
+    explain=_filter_problem,
+)
+_HEADERS = Check(
+    lambda value: (
+        isinstance(value, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    ),
+    "a dict of strings",
+).or_none()
+_NUMBER = number()
+_VECTOR = Check(
+    lambda value: (
+        isinstance(value, Sequence)
+        and not isinstance(value, (str, bytes))
+        and len(value) > 0
+        and all(map(_NUMBER, value))
+    ),
+    "a non-empty list of numbers",
+)
+_LIMIT = integer(1, expected="a positive integer").or_none()
 
 
 class AzureOpenAISimulator(Simulator):
@@ -72,17 +118,15 @@ class AzureOpenAISimulator(Simulator):
 
     Options (``[tool.harness.services.<name>.options]``) are described in
     docs/simulators/azure_openai.md. Tests prime it through the ``*_next`` methods (FIFO, ``times=``
-    repeats), :meth:`answer_with`, :meth:`set_embedding`, :meth:`set_rate_limits` and
-    :meth:`set_latency`; all of it is dropped when the test ends. Thread-safe.
+    repeats) and set it through the ``set_*`` methods; the base class's reset rule drops all of it
+    when the test ends. Thread-safe.
     """
 
     kind: ClassVar[str] = "azure_openai"
+    options_schema: ClassVar[Schema] = OPTIONS
 
     def __init__(self, options: Mapping[str, Any] | None = None, *, root: Path | None = None) -> None:
         super().__init__(options, root=root)
-        problems = self.check_options(self.options, "options", self.root)
-        if problems:
-            raise SimulatorError("invalid azure_openai options: " + "; ".join(problems))
         self.settings = parse(self.options)
         #: The clock rate limits are metered on: ``clock.advance(60)`` starts a fresh minute.
         self.clock = SimClock()
@@ -90,30 +134,29 @@ class AzureOpenAISimulator(Simulator):
         self._pacer = Pacer(self.settings.seed)
         self._lock = threading.RLock()
         self._state = TestState()
-        self._baseline: TestState | None = None
+        self._primes = self.next_calls()
         self._calls: list[Call] = []
-
-    @classmethod
-    def check_options(cls, options: Mapping[str, Any], where: str, root: Path) -> list[str]:
-        """One message per problem in ``options`` (see docs/simulators/azure_openai.md)."""
-        return check_settings(options, where)
 
     # -- per-test state ----------------------------------------------------------------------------
 
-    def begin_test(self) -> None:
-        """What is primed so far is the baseline; the test starts with a full rate-limit minute."""
+    def save_state(self) -> TestState:
         with self._lock:
-            self._baseline = self._state.copy()
+            return self._state.copy()
+
+    def restore_state(self, saved: object) -> None:
+        assert isinstance(saved, TestState)
+        with self._lock:
+            self._state = saved
+
+    def forget_calls(self) -> None:
+        """A test begins or ends: no calls yet, and a full rate-limit minute."""
+        with self._lock:
             self._calls = []
         self._limiter.clear()
 
     def end_test(self) -> None:
-        """Drop the test's priming, overrides, calls and rate-limit usage; unfreeze the clock."""
-        with self._lock:
-            self._state = self._baseline.copy() if self._baseline is not None else TestState()
-            self._baseline = None
-            self._calls = []
-        self._limiter.clear()
+        """Back to the baseline (base class); the clock runs again."""
+        super().end_test()
         self.clock.unfreeze()
 
     # -- what tests assert on ----------------------------------------------------------------------
@@ -138,13 +181,7 @@ class AzureOpenAISimulator(Simulator):
         done = [call for call in self.calls if call.status == 200]
         return Usage(sum(c.prompt_tokens for c in done), sum(c.completion_tokens for c in done), len(done))
 
-    @property
-    def pending(self) -> list[str]:
-        """Primed outcomes no call has used yet (a test can assert this is empty)."""
-        with self._lock:
-            return self._state.primes.describe()
-
-    # -- priming -----------------------------------------------------------------------------------
+    # -- priming: the next calls -------------------------------------------------------------------
 
     def _prime(
         self,
@@ -156,26 +193,27 @@ class AzureOpenAISimulator(Simulator):
         deployment: str | None,
         stream: bool | None = None,
     ) -> None:
-        check_target(operation, deployment)
         target = "".join(
             f" {label} {value}" for label, value in (("on", deployment), ("for", operation)) if value
         )
-        check_times(times)
-        prime = Prime(outcome, operation, deployment, times, description + target, stream)
-        with self._lock:
-            self._state.primes.add(prime)
+        self._primes.add(
+            outcome,
+            times=times,
+            description=description + target,
+            operation=operation,
+            deployment=deployment,
+            stream=stream,
+        )
 
+    @arguments(content=STRING, times=TIMES, deployment=DEPLOYMENT, finish_reason=STRING.or_none())
     def answer_next(
         self, content: str, *, times: int = 1, deployment: str | None = None, finish_reason: str | None = None
     ) -> None:
         """The next chat call (``times`` calls) answers ``content``, streamed or not."""
-        if not isinstance(content, str):
-            raise SimulatorError(f"answer_next(content): expected a string, got {type(content).__name__}")
-        if finish_reason is not None and not isinstance(finish_reason, str):
-            raise SimulatorError(f"answer_next(finish_reason): expected a string, got {finish_reason!r}")
         reply = Reply(content=content, finish_reason=finish_reason)
         self._prime(reply, f"answer {content[:40]!r}", times=times, operation="chat", deployment=deployment)
 
+    @arguments(times=TIMES, deployment=DEPLOYMENT)
     def call_tool_next(
         self,
         name: str,
@@ -196,6 +234,7 @@ class AzureOpenAISimulator(Simulator):
             deployment=deployment,
         )
 
+    @arguments(times=TIMES, deployment=DEPLOYMENT)
     def call_tools_next(
         self,
         calls: Sequence[ToolCall | tuple[str, Mapping[str, Any] | str]],
@@ -227,6 +266,7 @@ class AzureOpenAISimulator(Simulator):
             deployment=deployment,
         )
 
+    @arguments(times=TIMES, retry_after=SECONDS, operation=OPERATION, deployment=DEPLOYMENT)
     def throttle_next(
         self,
         times: int = 1,
@@ -237,7 +277,7 @@ class AzureOpenAISimulator(Simulator):
     ) -> None:
         """The next ``times`` calls get 429 with ``Retry-After``/``retry-after-ms`` of ``retry_after``
         seconds (the openai SDK waits exactly that, from retry-after-ms, before retrying)."""
-        seconds = _check_seconds("throttle_next(retry_after)", retry_after)
+        seconds = float(retry_after)
         self._prime(
             Throttle(seconds),
             f"throttle {seconds:g} s",
@@ -246,6 +286,17 @@ class AzureOpenAISimulator(Simulator):
             deployment=deployment,
         )
 
+    @arguments(
+        status=HTTP_ERROR,
+        code=STRING.or_none(),
+        message=STRING.or_none(),
+        param=STRING.or_none(),
+        type=STRING.or_none(),
+        headers=_HEADERS,
+        times=TIMES,
+        operation=OPERATION,
+        deployment=DEPLOYMENT,
+    )
     def fail_next(
         self,
         status: int = 500,
@@ -261,16 +312,6 @@ class AzureOpenAISimulator(Simulator):
     ) -> None:
         """The next call fails with ``status`` and the service's error envelope (``code``,
         ``message``, ``param``, ``type``); ``headers`` are added (e.g. ``x-should-retry``)."""
-        if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
-            raise SimulatorError(f"fail_next(status): expected an HTTP error status 400-599, got {status!r}")
-        for label, value in (("code", code), ("message", message), ("param", param), ("type", type)):
-            if value is not None and not isinstance(value, str):
-                raise SimulatorError(f"fail_next({label}): expected a string, got {value!r}")
-        if headers is not None and not (
-            isinstance(headers, Mapping)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
-        ):
-            raise SimulatorError(f"fail_next(headers): expected a dict of strings, got {headers!r}")
         failure = Failure(
             status,
             code if code is not None else str(status),
@@ -281,6 +322,7 @@ class AzureOpenAISimulator(Simulator):
         )
         self._prime(failure, f"fail {status}", times=times, operation=operation, deployment=deployment)
 
+    @arguments(categories=_FILTERED.or_none(), times=TIMES, deployment=DEPLOYMENT)
     def filter_next(
         self, categories: Mapping[str, str] | None = None, *, times: int = 1, deployment: str | None = None
     ) -> None:
@@ -288,17 +330,6 @@ class AzureOpenAISimulator(Simulator):
         ``innererror.content_filter_result``); ``categories`` maps hate/self_harm/sexual/violence to
         a severity (low/medium/high), or jailbreak to anything (default: ``{"hate": "high"}``)."""
         chosen = dict(categories) if categories is not None else {"hate": "high"}
-        for name, severity in chosen.items():
-            if name not in _FILTER_CATEGORIES:
-                raise SimulatorError(
-                    f"filter_next(categories): unknown category {name!r}; use {_FILTER_CATEGORIES}"
-                )
-            if name != "jailbreak" and severity not in _SEVERITIES:
-                raise SimulatorError(
-                    f"filter_next(categories[{name!r}]): severity must be one of {_SEVERITIES}"
-                )
-        if not chosen:
-            raise SimulatorError("filter_next(categories): name at least one category")
         self._prime(
             Filtered(tuple(chosen.items())),
             f"content filter {chosen}",
@@ -307,27 +338,27 @@ class AzureOpenAISimulator(Simulator):
             deployment=deployment,
         )
 
+    @arguments(fault=FAULT, times=TIMES, operation=OPERATION, deployment=DEPLOYMENT)
     def fault_next(
         self, fault: Fault, *, times: int = 1, operation: str | None = None, deployment: str | None = None
     ) -> None:
         """The next call gets ``fault`` from :mod:`harness.faults` (``faults.reset()``,
         ``faults.hang()``, ``faults.delay(2, sim)``: two seconds late, then the simulator's answer)."""
-        if not isinstance(fault, Fault):
-            hint = misuse_hint(fault)  # faults.reset for faults.reset(), or faults.RESET
-            raise SimulatorError(
-                f"fault_next(fault): {hint}"
-                if hint
-                else f"fault_next(fault): expected a fault from harness.faults, got {fault!r}"
-            )
-        description = getattr(fault, "description", repr(fault))
         self._prime(
             FaultOutcome(fault),
-            f"fault {description}",
+            f"fault {fault.description}",
             times=times,
             operation=operation,
             deployment=deployment,
         )
 
+    @arguments(
+        after_chunks=integer(0, expected="a whole number >= 0"),
+        then=STREAM_BREAK,
+        content=STRING.or_none(),
+        times=TIMES,
+        deployment=DEPLOYMENT,
+    )
     def break_stream_next(
         self,
         after_chunks: int,
@@ -341,19 +372,6 @@ class AzureOpenAISimulator(Simulator):
         prompt-filter, chunk) and then breaks with ``then``: ``faults.RESET`` (default),
         ``faults.CLOSE``, ``faults.STALL`` or ``faults.BAD_CHUNK``. ``content``: the answer streamed
         (default: the usual answer)."""
-        if not isinstance(after_chunks, int) or isinstance(after_chunks, bool) or after_chunks < 0:
-            raise SimulatorError(
-                f"break_stream_next(after_chunks): expected a whole number >= 0, got {after_chunks!r}"
-            )
-        if not isinstance(then, (Marker, Fault)):
-            hint = misuse_hint(then, in_stream=True)  # faults.reset for faults.reset()
-            raise SimulatorError(
-                f"break_stream_next(then): {hint}"
-                if hint
-                else f"break_stream_next(then): expected faults.RESET/CLOSE/STALL/BAD_CHUNK, got {then!r}"
-            )
-        if content is not None and not isinstance(content, str):
-            raise SimulatorError(f"break_stream_next(content): expected a string, got {content!r}")
         outcome = StreamBreak(after_chunks, then, None if content is None else Reply(content=content))
         self._prime(
             outcome,
@@ -364,26 +382,23 @@ class AzureOpenAISimulator(Simulator):
             stream=True,
         )
 
-    def answer_with(self, answerer: Answerer, *, deployment: str | None = None) -> None:
+    # -- priming: until the test ends ----------------------------------------------------------------
+
+    @arguments(answerer=CALLABLE, deployment=DEPLOYMENT)
+    def set_answerer(self, answerer: Answerer, *, deployment: str | None = None) -> None:
         """Answer chat calls (not primed otherwise) with ``answerer(request)``: it gets a
         :class:`~harness.simulators.azure_openai.chat.ChatRequest` and returns the answer text, a
         :class:`Reply`, a :class:`ToolCall` (or a list of them), or None for the default answer."""
-        if not callable(answerer):
-            raise SimulatorError(f"answer_with(answerer): expected a callable, got {answerer!r}")
-        check_target(None, deployment)
         with self._lock:
             self._state.answerers.append((deployment, answerer))
 
+    @arguments(text=text(blank=True), vector=_VECTOR)
     def set_embedding(self, text: str, vector: Sequence[float]) -> None:
         """Embeddings of exactly ``text`` are ``vector`` (sent as given: match the deployment's size)."""
-        if not isinstance(text, str) or not text:
-            raise SimulatorError(f"set_embedding(text): expected a non-empty string, got {text!r}")
-        ok = isinstance(vector, Sequence) and not isinstance(vector, (str, bytes)) and len(vector) > 0
-        if not ok or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vector):
-            raise SimulatorError("set_embedding(vector): expected a non-empty list of numbers")
         with self._lock:
             self._state.embeddings[text] = tuple(float(v) for v in vector)
 
+    @arguments(tokens_per_minute=_LIMIT, requests_per_minute=_LIMIT, deployment=DEPLOYMENT)
     def set_rate_limits(
         self,
         *,
@@ -392,22 +407,22 @@ class AzureOpenAISimulator(Simulator):
         deployment: str | None = None,
     ) -> None:
         """Rate limits for this test (all deployments, or ``deployment``); None lifts a limit."""
-        check_target(None, deployment)
-        changes: dict[str, int | None] = {}
-        for name, value in (
-            ("tokens_per_minute", tokens_per_minute),
-            ("requests_per_minute", requests_per_minute),
-        ):
-            if value is KEEP:
-                continue
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise SimulatorError(
-                    f"set_rate_limits({name}): expected a positive integer or None, got {value!r}"
-                )
-            changes[name] = value
+        changes = {
+            name: value
+            for name, value in (
+                ("tokens_per_minute", tokens_per_minute),
+                ("requests_per_minute", requests_per_minute),
+            )
+            if value is not KEEP
+        }
         with self._lock:
             self._state.limits.setdefault(deployment, {}).update(changes)
 
+    @arguments(
+        time_to_first_token=SECONDS.or_none(),
+        per_token_delay=SECONDS.or_none(),
+        jitter=number(0, 1, expected="a fraction from 0 to 1").or_none(),
+    )
     def set_latency(
         self,
         *,
@@ -417,19 +432,20 @@ class AzureOpenAISimulator(Simulator):
     ) -> None:
         """Latency for this test: seconds before the first token, seconds per further token, and
         a ``jitter`` fraction (0-1); arguments left out keep the configured value."""
-        changes: dict[str, float] = {}
-        for name, value in (
-            ("time_to_first_token", time_to_first_token),
-            ("per_token_delay", per_token_delay),
-        ):
-            if value is not None:
-                changes[name] = _check_seconds(f"set_latency({name})", value)
-        if jitter is not None:
-            if _check_seconds("set_latency(jitter)", jitter) > 1:
-                raise SimulatorError(f"set_latency(jitter): expected a fraction from 0 to 1, got {jitter!r}")
-            changes["jitter"] = float(jitter)
+        changes = {
+            name: float(value)
+            for name, value in (
+                ("time_to_first_token", time_to_first_token),
+                ("per_token_delay", per_token_delay),
+                ("jitter", jitter),
+            )
+            if value is not None
+        }
         with self._lock:
             self._state.latency.update(changes)
+
+    # Deprecated names, kept for one release (CHANGELOG.md).
+    answer_with = deprecated_alias(set_answerer, "answer_with")
 
     # -- serving -----------------------------------------------------------------------------------
 
@@ -504,11 +520,11 @@ class AzureOpenAISimulator(Simulator):
 
     def _take(self, operation: str, deployment: str, stream: bool, *, failures: bool) -> Outcome | None:
         # Failures are taken on routing; answers only once the call passed checks and limits.
-        with self._lock:
-            prime = self._state.primes.peek(operation, deployment, stream)
-            if prime is None or isinstance(prime.outcome, FAILURES) != failures:
-                return None
-            return self._state.primes.take(prime)
+        outcome: Outcome | None = self._primes.take(
+            accept=lambda primed: isinstance(primed, FAILURES) == failures,
+            **call_target(operation, deployment, stream),
+        )
+        return outcome
 
     def _record(self, request: Request, call: Call, response: Response) -> Response:
         request.environ[_RECORDED] = True

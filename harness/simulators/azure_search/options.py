@@ -15,57 +15,54 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.simulators.azure_common import describe, key_option_problems, unknown_option_problems
+from harness.simulators.azure_common import KEYS
 from harness.simulators.azure_search.store import INDEX_NAME_PATTERN, KEY_PATTERN
-
-OPTIONS = ("api_key", "auto_create", "indexes")
-INDEX_OPTIONS = ("key", "documents")
+from harness.simulators.checks import ANY, BOOLEAN, Check, Schema, TableOf, describe
 
 
 class DocumentsError(ValueError):
     """A documents file that cannot be used (the message says why and what to do)."""
 
 
-def check(options: Mapping[str, Any], where: str, root: Path) -> list[str]:
-    """Every problem with the search simulator's ``options``, one message each."""
-    problems = unknown_option_problems(options, OPTIONS, where)
-    problems += key_option_problems(options, "api_key", where)
-    auto_create = options.get("auto_create", False)
-    if not isinstance(auto_create, bool):
-        problems.append(f"{where}.auto_create: expected true or false, found {describe(auto_create)}")
-    indexes = options.get("indexes", {})
-    if not isinstance(indexes, dict):
-        problems.append(
-            f"{where}.indexes: expected a table of indexes, found {describe(indexes)}; "
-            'fix: indexes = { docs = { key = "id", documents = "tests/data/docs.json" } }'
-        )
-        return problems
-    for name, body in indexes.items():
-        problems += _check_index(name, body, f"{where}.indexes.{name}", root)
-    return problems
+_KEY = Check(
+    lambda value: isinstance(value, str) and bool(value), "the key field's name (a string)", fix='key = "id"'
+)
 
 
-def _check_index(name: str, body: Any, where: str, root: Path) -> list[str]:
-    if not INDEX_NAME_PATTERN.match(name):
-        return [
-            f"{where}: invalid index name {name!r}: expected lower-case letters, digits or dashes, "
-            "starting with a letter or digit; fix: rename the index"
-        ]
-    if not isinstance(body, dict):
-        return [f'{where}: expected a table, found {describe(body)}; fix: {name} = {{ key = "id" }}']
-    problems = unknown_option_problems(body, INDEX_OPTIONS, where)
-    key = body.get("key", "id")
-    if not isinstance(key, str) or not key:
-        problems.append(
-            f'{where}.key: expected the key field\'s name (a string), found {describe(key)}; fix: key = "id"'
-        )
-        return problems
-    if "documents" in body:
-        try:
-            load_documents(body["documents"], key, root)
-        except DocumentsError as error:
-            problems.append(f"{where}.documents: {error}")
-    return problems
+def _documents_problems(index: Mapping[str, Any], where: str, name: str, root: Path | None) -> list[str]:
+    # The documents are read now, so that a missing or broken file is a problem at config load.
+    key = index.get("key", "id")
+    if "documents" not in index or not _KEY(key):
+        return []
+    try:
+        load_documents(index["documents"], key, root or Path.cwd())
+    except DocumentsError as error:
+        return [f"{where}.documents: {error}"]
+    return []
+
+
+#: The search simulator's options.
+OPTIONS = Schema(
+    {
+        "api_key": KEYS,
+        "auto_create": BOOLEAN,
+        "indexes": TableOf(
+            Schema(
+                {"key": _KEY, "documents": ANY},
+                fix=lambda name: f'{name} = {{ key = "id" }}',
+                extra=(_documents_problems,),
+            ),
+            expected="a table of indexes",
+            fix='indexes = { docs = { key = "id", documents = "tests/data/docs.json" } }',
+            names=Check(
+                lambda name: bool(INDEX_NAME_PATTERN.match(name)),
+                "lower-case letters, digits or dashes, starting with a letter or digit",
+                fix="rename the index",
+            ),
+            noun="index",
+        ),
+    }
+)
 
 
 def load_documents(value: Any, key: str, root: Path) -> list[dict[str, Any]]:

@@ -23,20 +23,30 @@ from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
 
-from harness.faults.base import Fault
 from harness.simulators.azure_common import (
-    PrimedCalls,
+    PrimedFailures,
+    Responder,
     ServiceError,
     accepted_keys,
-    check_times,
+    error_responder,
     error_response,
 )
 from harness.simulators.azure_search import options as search_options
 from harness.simulators.azure_search.query import SearchRequest, project, run
 from harness.simulators.azure_search.store import Index, check_index_definition, invalid
 from harness.simulators.base import Simulator, SimulatorError, json_response
+from harness.simulators.checks import (
+    HTTP_ERROR,
+    STRING,
+    TIMES,
+    Schema,
+    arguments,
+    deprecated_alias,
+    integer,
+    label,
+)
 
-#: Operation names, for :meth:`AzureSearchSimulator.prime_failure` and the journal.
+#: Operation names, for ``operation=`` of :meth:`AzureSearchSimulator.fail_next` and the journal.
 OPERATIONS = (
     "search",
     "lookup",
@@ -60,19 +70,20 @@ class _Route:
     key: str | None = None
 
 
-@dataclass
-class _PrimedResults:
+@dataclass(frozen=True)
+class _Results:
+    """A primed search answer."""
+
     hits: list[dict[str, Any]]
-    index: str | None
-    search: str | None
     count: int | None
-    remaining: int
 
 
-class AzureSearchSimulator(Simulator):
+class AzureSearchSimulator(PrimedFailures, Simulator):
     """Azure AI Search: indexes, documents, text/vector/hybrid search, ``api-key`` checks."""
 
     kind: ClassVar[str] = "azure_search"
+    OPERATIONS: ClassVar[tuple[str, ...]] = OPERATIONS
+    options_schema: ClassVar[Schema] = search_options.OPTIONS
 
     def __init__(self, options: Mapping[str, Any] | None = None, *, root: Path | None = None) -> None:
         super().__init__(options, root=root)
@@ -80,9 +91,8 @@ class AzureSearchSimulator(Simulator):
         self._keys = accepted_keys(self.options.get("api_key"))
         self._auto_create = bool(self.options.get("auto_create", False))
         self._indexes: dict[str, Index] = {}
-        self._baseline: dict[str, Index] | None = None
-        self._primed = PrimedCalls(OPERATIONS)
-        self._primed_results: list[_PrimedResults] = []
+        self._failures = self.next_calls()
+        self._results = self.next_calls()
         for name, body in dict(self.options.get("indexes", {})).items():
             key = body.get("key", "id")
             try:
@@ -90,10 +100,6 @@ class AzureSearchSimulator(Simulator):
             except search_options.DocumentsError as error:
                 raise SimulatorError(f"index {name!r}: {error}") from None
             self.load_documents(name, documents, key=key)
-
-    @classmethod
-    def check_options(cls, options: Mapping[str, Any], where: str, root: Path) -> list[str]:
-        return search_options.check(options, where, root)
 
     # -- test API: state ---------------------------------------------------------------------------
 
@@ -139,7 +145,8 @@ class AzureSearchSimulator(Simulator):
 
     # -- test API: priming -------------------------------------------------------------------------
 
-    def prime_results(
+    @arguments(index=STRING.or_none(), search=STRING.or_none(), count=integer(0).or_none(), times=TIMES)
+    def answer_next(
         self,
         hits: Iterable[Mapping[str, Any]],
         *,
@@ -151,18 +158,26 @@ class AzureSearchSimulator(Simulator):
         """The next ``times`` searches (of ``index`` and with search text ``search``, when given)
         answer exactly ``hits``, whatever the stored documents. A hit without ``@search.score`` gets
         a descending one; ``count`` is the ``@odata.count`` (default: the number of hits)."""
-        check_times(times)
         primed = []
         for position, hit in enumerate(hits):
             if not isinstance(hit, Mapping):
                 raise SimulatorError(
-                    f"prime_results: hit {position} must be a dict, got {type(hit).__name__}"
+                    f"{label('answer_next', 'hits')}: hit {position} must be a dict, got {type(hit).__name__}"
                 )
             primed.append({"@search.score": round(1.0 - position * 0.01, 6), **hit})
-        with self._lock:
-            self._primed_results.append(_PrimedResults(primed, index, search, count, times))
+        aimed = "".join(
+            f" {what} {value!r}" for what, value in (("of", index), ("for", search)) if value is not None
+        )
+        self._results.add(
+            _Results(primed, count),
+            times=times,
+            description=f"answer {len(primed)} hits{aimed}",
+            index=index,
+            search=search,
+        )
 
-    def prime_failure(
+    @arguments(status=HTTP_ERROR, code=STRING, message=STRING, times=TIMES)
+    def fail_next(
         self,
         status: int = 503,
         code: str = "ServiceUnavailable",
@@ -173,26 +188,24 @@ class AzureSearchSimulator(Simulator):
     ) -> None:
         """The next ``times`` calls (of ``operation``, one of :data:`OPERATIONS`, when given) answer
         ``status`` with the service's error envelope. Checked after the api-key."""
-        self._primed.failure(status, code, message, times=times, operation=operation)
+        self._prime_failure(
+            error_responder(status, code, message), f"fail {status}", times, operation, "fail_next"
+        )
 
-    def prime_fault(self, fault: Fault, *, times: int = 1, operation: str | None = None) -> None:
-        """The next ``times`` calls (of ``operation``, when given) are answered by ``fault`` from
-        :mod:`harness.faults` (a reset, a delay, a truncated body...)."""
-        self._primed.fault(fault, times=times, operation=operation)
+    # Deprecated names, kept for one release (CHANGELOG.md).
+    prime_results = deprecated_alias(answer_next, "prime_results")
+    prime_failure = deprecated_alias(fail_next, "prime_failure")
 
     # -- per-test state ----------------------------------------------------------------------------
 
-    def begin_test(self) -> None:
+    def save_state(self) -> dict[str, Index]:
         with self._lock:
-            self._baseline = {name: index.copy() for name, index in self._indexes.items()}
+            return {name: index.copy() for name, index in self._indexes.items()}
 
-    def end_test(self) -> None:
+    def restore_state(self, saved: object) -> None:
+        assert isinstance(saved, dict)
         with self._lock:
-            if self._baseline is not None:
-                self._indexes = self._baseline
-                self._baseline = None
-            self._primed_results.clear()
-        self._primed.clear()
+            self._indexes = saved
 
     # -- serving -----------------------------------------------------------------------------------
 
@@ -205,7 +218,7 @@ class AzureSearchSimulator(Simulator):
             return denied
         if not request.args.get("api-version"):
             return error_response(400, "", "Invalid or missing api-version query string parameter.")
-        primed = self._primed.take(route.operation)
+        primed: Responder | None = self._failures.take(operation=route.operation)
         if primed is not None:
             return primed(request)
         try:
@@ -307,16 +320,15 @@ class AzureSearchSimulator(Simulator):
         return json_response(project(document, select, index.hidden_fields()))
 
     def _take_primed_results(self, route: _Route, request: Request) -> dict[str, Any] | None:
-        text = _search_request(request).search
-        for primed in self._primed_results:
-            if primed.index not in (None, route.index) or primed.search not in (None, text):
-                continue
-            primed.remaining -= 1
-            if primed.remaining == 0:
-                self._primed_results.remove(primed)
-            count = len(primed.hits) if primed.count is None else primed.count
-            return {"@odata.count": count, "value": [dict(hit) for hit in primed.hits]}
-        return None
+        if not self._results:  # no body is read unless an answer is primed: a 404 for the index comes first
+            return None
+        primed: _Results | None = self._results.take(
+            index=route.index, search=_search_request(request).search
+        )
+        if primed is None:
+            return None
+        count = len(primed.hits) if primed.count is None else primed.count
+        return {"@odata.count": count, "value": [dict(hit) for hit in primed.hits]}
 
 
 # -- request parsing -----------------------------------------------------------------------------------

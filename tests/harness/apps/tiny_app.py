@@ -7,6 +7,7 @@ TINY_IGNORE_TERM   "1": ignore SIGTERM (teardown must SIGKILL)
 TINY_GRANDCHILD    "1": start a child process that sleeps forever (teardown must find it)
 UPSTREAM           base URL of a mock; GET /call fetches UPSTREAM + "/thing" and returns its body
 PORT               port to listen on (or argv[1])
+TINY_HOST          address to listen on (default 127.0.0.1; an IPv6 address such as ::1 works)
 GET /env?name=X answers the value of env var X (or "<unset>").
 GET /say?text=T writes T (decoded) to stdout, the app's log.
 
@@ -18,6 +19,7 @@ import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -71,6 +73,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+host = os.environ.get("TINY_HOST", "127.0.0.1")
+
+
+class Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+server = Server((host, port), Handler)
 print(f"tiny_app listening on {port}", flush=True)
 server.serve_forever()

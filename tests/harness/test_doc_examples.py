@@ -1,0 +1,126 @@
+"""The examples in README.md and docs/ are files under tests/examples that this suite runs.
+
+Each example is a project of its own (its pyproject.toml with [tool.harness], its app, its tests),
+copied to a temporary folder and run there as a user would run it. A fenced block in the README or
+the docs that shows an example follows a comment naming its file (``<!-- example:
+tests/examples/quickstart/pyproject.toml -->``, optionally ``#L3-L9`` for some lines of it), and
+must equal that file: the docs cannot drift from what runs. The files also pass ``mypy --strict``
+(``python3 run_tests.py lint``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .api_support import project_processes
+from .support import RUN_STATE_PREFIXES, run_pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "tests" / "examples"
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+#: ``<!-- example: PATH -->`` or ``<!-- example: PATH#L3-L9 -->``, then a fenced block.
+_SHOWN = re.compile(
+    r"<!-- example: (?P<path>[^#\s]+)(?:#L(?P<first>\d+)-L(?P<last>\d+))? -->\s*\n"
+    r"```[a-z]*\n(?P<code>.*?)\n```",
+    re.DOTALL,
+)
+
+
+def shown_examples() -> list[tuple[str, str, str, str | None, str | None]]:
+    found = []
+    for document in DOCUMENTS:
+        for match in _SHOWN.finditer(document.read_text(encoding="utf-8")):
+            shown = (document.relative_to(ROOT).as_posix(), match["path"], match["code"])
+            found.append((*shown, match["first"], match["last"]))
+    return found
+
+
+def test_the_docs_show_examples() -> None:
+    shown = {(document, path) for document, path, *_ in shown_examples()}
+    assert ("README.md", "tests/examples/quickstart/pyproject.toml") in shown
+    assert ("README.md", "tests/examples/quickstart/tests/functional/test_checkout.py") in shown
+    assert ("docs/python-api.md", "tests/examples/quickstart/tests/unittest_checkout.py") in shown
+
+
+@pytest.mark.parametrize(
+    ("document", "path", "code", "first", "last"),
+    shown_examples(),
+    ids=[f"{document}:{path}" for document, path, *_ in shown_examples()],
+)
+def test_each_example_in_the_docs_is_the_file_that_runs(
+    document: str, path: str, code: str, first: str | None, last: str | None
+) -> None:
+    lines = (ROOT / path).read_text(encoding="utf-8").rstrip("\n").split("\n")
+    if first is not None and last is not None:
+        lines = lines[int(first) - 1 : int(last)]
+    assert code == "\n".join(lines), f"{document} shows {path} otherwise than the file is"
+
+
+@pytest.fixture
+def quickstart(tmp_path: Path) -> Path:
+    project = tmp_path / "shop-project"
+    shutil.copytree(EXAMPLES / "quickstart", project, ignore=shutil.ignore_patterns("__pycache__"))
+    return project
+
+
+def test_the_quickstart_runs_as_the_readme_says(quickstart: Path) -> None:
+    started = time.time()
+
+    result = run_pytest(quickstart, "tests/functional", "-p", "no:flask", timeout=120)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "2 passed" in output
+    assert not project_processes(quickstart, started)
+    assert not (quickstart / "env" / "functional.env").exists()  # removed, as the README says
+
+
+UNEXPECTED = """
+import requests
+
+from tests.unittest_checkout import CheckoutTests
+
+
+class Unexpected(CheckoutTests):
+    def test_checkout_without_priming_the_payments_mock(self) -> None:
+        requests.post(self.harness.app.url_for("/checkout"), json={"cart": "c-1"}, timeout=10)
+"""
+
+
+def run_unittest(project: Path, module: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(RUN_STATE_PREFIXES)}
+    return subprocess.run(
+        [sys.executable, "-m", "unittest", "-v", module],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_unittest_example_runs_without_pytest_with_the_same_verdict(quickstart: Path) -> None:
+    started = time.time()
+    (quickstart / "tests" / "__init__.py").write_text("")
+    (quickstart / "tests" / "unittest_unexpected.py").write_text(UNEXPECTED)
+
+    passing = run_unittest(quickstart, "tests.unittest_checkout")
+    failing = run_unittest(quickstart, "tests.unittest_unexpected")
+
+    assert passing.returncode == 0, passing.stderr
+    assert "test_checkout_charges_the_card" in passing.stderr
+    assert "OK" in passing.stderr
+    assert failing.returncode == 1, failing.stderr
+    assert "service 'payments' received 1 request that no expectation matched" in failing.stderr
+    assert "POST /v1/charges" in failing.stderr
+    assert "test_checkout_without_priming_the_payments_mock" in failing.stderr
+    assert not project_processes(quickstart, started)
