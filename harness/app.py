@@ -6,6 +6,7 @@ import os
 import shlex
 import signal
 import subprocess
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -156,6 +157,7 @@ def start_app(
     files: RunFiles,
     on_launch: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
+    cancelled: threading.Event | None = None,
 ) -> App:
     """Write the env file, launch the app as ``plan`` says (:func:`harness.appenv.plan.plan_app`)
     and wait until it is ready.
@@ -189,7 +191,13 @@ def start_app(
         on_launch(process.pid)
     try:
         ready = wait_until_ready(
-            process, settings.host, port, settings.health, settings.startup_timeout, on_progress=on_progress
+            process,
+            settings.host,
+            port,
+            settings.health,
+            settings.startup_timeout,
+            on_progress=on_progress,
+            cancelled=cancelled,
         )
     except NotReady as failure:
         stop_process_tree(process, app_marker, settings.shutdown_timeout)
@@ -227,6 +235,11 @@ def _not_ready_error(
     probe = f"  health:  GET {health_url} ({failure.attempts} attempts; last saw: {failure.last_seen})\n"
     details = _details(argv, settings, log_path, log_start, probe, known=known)
     who = f"the app (profile {settings.profile!r})"
+    if failure.reason == "cancelled":
+        return AppStartError(
+            f"{who} was still starting (ahead of its tests) when the run stopped; it was stopped "
+            f"too\n{details}"
+        )
     if failure.reason == "exited":
         code = failure.exit_code if failure.exit_code is not None else 0
         if code == 0:

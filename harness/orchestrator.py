@@ -14,6 +14,8 @@ import sys
 import threading
 import uuid
 import weakref
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
@@ -136,6 +138,11 @@ class Harness:
             name: self._mock_service(service) for name, service in config.services.items()
         }
         self._apps: dict[str, App] = {}
+        #: Apps starting ahead of the tests that need them (:meth:`start_ahead`), by profile.
+        self._ahead: dict[str, Future[App]] = {}
+        self._ahead_pool: ThreadPoolExecutor | None = None
+        #: Set when the run stops: an app still starting ahead gives up at once (and is stopped).
+        self._stopping = threading.Event()
         #: Apps being stopped in the background (``stop_app(wait=False)``), joined by :meth:`stop`.
         self._background_stops: list[tuple[threading.Thread, App]] = []
         self._start_failures: dict[str, AppStartError] = {}
@@ -320,6 +327,7 @@ class Harness:
                 "this Harness has been stopped; create a new one (or use `with Harness...`) "
                 "to start the app again"
             )
+        self._collect_ahead(name)
         if name in self._start_failures:
             raise type(self._start_failures[name])(
                 f"(the app of profile {name!r} already failed to start earlier in this run)\n"
@@ -343,6 +351,39 @@ class Harness:
             raise
         self._apps[name] = app
         return app
+
+    def start_ahead(self, profiles: Sequence[str]) -> None:
+        """Start the apps of ``profiles`` now, in the background, at most ``start_ahead`` (the
+        configuration key) at once, in this order: a test that needs one then finds it ready, or
+        waits only for the rest of its start. The pytest plugin passes the selected tests'
+        profiles in the order of their first test, so a suite of P profiles whose app takes S
+        seconds to start waits about S, not P x S.
+
+        An app started ahead is the app :meth:`app_for` returns, and is stopped like any other; a
+        start that fails is that profile's failure, raised (with the app's log) by :meth:`app_for`.
+        ``start_ahead = 0`` turns it off: each app starts when first asked for."""
+        parallel = self.config.start_ahead
+        if parallel <= 0 or self._stopped:
+            return
+        self.start_services()
+        if self._ahead_pool is None:
+            self._ahead_pool = ThreadPoolExecutor(
+                max_workers=parallel, thread_name_prefix="harness-start-ahead"
+            )
+        for name in profiles:
+            if name in self._apps or name in self._ahead or name in self._start_failures:
+                continue
+            self._ahead[name] = self._ahead_pool.submit(self._start_app, self.config.app_settings(name))
+
+    def _collect_ahead(self, name: str) -> None:
+        """If the app of ``name`` is starting ahead, wait for its start to end and take its result."""
+        future = self._ahead.pop(name, None)
+        if future is None:
+            return
+        try:
+            self._apps[name] = future.result()
+        except AppStartError as error:
+            self._start_failures[name] = error
 
     def stop_app(self, profile: str | None = None, *, wait: bool = True) -> None:
         """Stop the app of ``profile`` (it would be started again if asked for).
@@ -448,6 +489,7 @@ class Harness:
             files=self.files,
             on_launch=self._watchdog.watch,
             on_progress=self.on_progress,
+            cancelled=self._stopping,
         )
 
     def _addresses(self, port: int, env_file: Path, app_marker: str) -> Addresses:
@@ -478,6 +520,13 @@ class Harness:
         """
         _live.discard(self)
         self._stopped = True
+        self._stopping.set()  # an app still starting ahead gives up now, and is stopped by its start
+        for name in list(self._ahead):
+            with contextlib.suppress(HarnessError):
+                self._collect_ahead(name)
+        if self._ahead_pool is not None:
+            self._ahead_pool.shutdown(wait=True)
+            self._ahead_pool = None
         apps = list(self._apps.values())
         self._apps.clear()
         finished = False

@@ -40,6 +40,7 @@ _config_key: pytest.StashKey[HarnessConfig | HarnessError] = pytest.StashKey()
 _harness_key: pytest.StashKey[Harness] = pytest.StashKey()
 _window_key: pytest.StashKey[TestWindow] = pytest.StashKey()
 _last_use_key = pytest.StashKey["dict[str, str]"]()
+_profiles_key: pytest.StashKey[list[str]] = pytest.StashKey()
 
 #: The session's harness, for the hooks that get no config (pytest_keyboard_interrupt).
 _session_harness: Harness | None = None
@@ -112,11 +113,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     pytest_support.restore_sigterm(config)
 
 
-def _uses_harness(item: pytest.Item | pytest.Collector) -> bool:
-    """Whether ``item``'s fixture closure holds harness's own session fixture (decided by the
-    definition pytest resolved, never by a fixture's name)."""
+def _uses_harness(item: pytest.Item | pytest.Collector, fixture: str = _SESSION_FIXTURE) -> bool:
+    """Whether ``item``'s fixture closure holds harness's own ``fixture`` (by default its session
+    fixture, which every public one uses): decided by the definition pytest resolved, never by a
+    fixture's name alone."""
     info = getattr(item, "_fixtureinfo", None)
-    definitions = getattr(info, "name2fixturedefs", {}).get(_SESSION_FIXTURE) if info else None
+    definitions = getattr(info, "name2fixturedefs", {}).get(fixture) if info else None
     if not definitions:
         return False
     return getattr(definitions[-1].func, "__module__", None) == __name__
@@ -163,14 +165,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    # Remember the last test of each profile so an idle app can be stopped early. Under xdist a
-    # worker does not know which tests it will get, so apps live until the session ends there.
+    # Remember each profile's first and last test: its app starts ahead (in the order of first
+    # use) and stops after its last. Under xdist a worker does not know which tests it will get,
+    # so there apps start when first needed and live until the session ends.
     if hasattr(session.config, "workerinput"):
         return
     last: dict[str, str] = {}
+    starts: dict[str, None] = {}  # the profiles whose app a test needs, in the order of first need
     for item in session.items:
         if _uses_harness(item):
-            last[_profile_of(item, session.config)] = item.nodeid
+            profile = _profile_of(item, session.config)
+            last[profile] = item.nodeid
+            if _uses_harness(item, "harness_app"):
+                starts.setdefault(profile)
+    session.config.stash[_profiles_key] = list(starts)
     session.config.stash[_last_use_key] = {nodeid: profile for profile, nodeid in last.items()}
 
 
@@ -226,6 +234,8 @@ def _harness_session(request: pytest.FixtureRequest) -> Iterator[Harness]:
             request.session.shouldstop = f"harness stopped the session: {problem}"
         pytest.fail(f"harness: {problem}", pytrace=False)  # outside `except`: no chained noise
     config.stash[_harness_key] = session_harness
+    ahead: list[str] = config.stash.get(_profiles_key, [])
+    session_harness.start_ahead(ahead)
     global _session_harness  # noqa: PLW0603 - one session per process; hooks without config need it
     _session_harness = session_harness
     try:

@@ -63,6 +63,7 @@ TOP_KEYS = (
     *APP_KEYS,
     "env_file",
     "env_file_fixed",
+    "start_ahead",
     "env_file_format",
     "log_dir",
     ALLOW_OUTSIDE_KEY,
@@ -89,6 +90,9 @@ DEFAULTS: dict[str, Any] = {
     "max_body_bytes": 64 * 1024 * 1024,
     "request_timeout": 30.0,
 }
+
+#: How many apps start at once ahead of their tests, unless ``start_ahead`` says otherwise.
+DEFAULT_START_AHEAD = 4
 
 #: Placeholders usable in every env value.
 SERVICE_FIELDS = ("url", "host", "port")
@@ -392,6 +396,14 @@ class _Validator:
             f"{top}.log_dir", table.get("log_dir", DEFAULTS["log_dir"]), allow_outside
         )
         offline_guard = self.boolean(f"{top}.offline_guard", table.get("offline_guard", True))
+        start_ahead = table.get("start_ahead", DEFAULT_START_AHEAD)
+        if isinstance(start_ahead, bool) or not isinstance(start_ahead, int) or not 0 <= start_ahead <= 64:
+            self.problems.append(
+                f"{top}.start_ahead: expected a whole number from 0 to 64, found {_describe(start_ahead)}; "
+                "fix: how many apps may start at once in the background, ahead of the tests that need "
+                f"them (default {DEFAULT_START_AHEAD}); 0 starts each app only when its first test needs it"
+            )
+            start_ahead = DEFAULT_START_AHEAD
         if env_file is not None and log_dir is not None and log_dir in env_file.parents:
             self.problems.append(
                 f"{top}.env_file: {env_file} lies in log_dir ({log_dir}), where the app's logs are "
@@ -408,6 +420,7 @@ class _Validator:
             env_file_format=env_file_format or DEFAULT_FORMAT,
             log_dir=log_dir,
             allow_writes_outside_project=bool(allow_outside),
+            start_ahead=int(start_ahead),
             offline_guard=bool(offline_guard),
             services={name: svc for name, svc in services.items() if svc is not None},
             profiles={name: prof for name, prof in profiles.items() if prof is not None},

@@ -99,6 +99,8 @@ class HarnessConfig:
     env_file_format: str = DEFAULT_FORMAT
     #: Let ``env_file`` and ``log_dir`` lie outside the project (``allow_writes_outside_project``).
     allow_writes_outside_project: bool = False
+    #: How many apps may start at once in the background, ahead of the tests that need them (0: none).
+    start_ahead: int = 4
 
     def unknown_profiles(self, users: Mapping[str, list[str]]) -> str | None:
         """For ``{profile: [who names it]}`` (tests, by name): what names a profile that is not

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,8 +97,10 @@ def wait_until_ready(
     timeout: float,
     *,
     on_progress: Progress | None = None,
+    cancelled: threading.Event | None = None,
 ) -> Ready:
-    """Probe ``http://host:port{path}`` until it answers 2xx; raise :class:`NotReady` otherwise."""
+    """Probe ``http://host:port{path}`` until it answers 2xx; raise :class:`NotReady` otherwise
+    (also, at once, when ``cancelled`` is set: the run is stopping while this app starts ahead)."""
     started = time.monotonic()
     deadline = started + timeout
     interval = FIRST_INTERVAL
@@ -111,6 +114,8 @@ def wait_until_ready(
             raise NotReady("exited", now - started, attempts, last_seen, code)
         if now >= deadline:
             raise NotReady("timeout", now - started, attempts, last_seen, None)
+        if cancelled is not None and cancelled.is_set():
+            raise NotReady("cancelled", now - started, attempts, last_seen, None)
         attempts += 1
         status, last_seen = probe(host, port, path, deadline - now)
         if on_progress is not None:

@@ -88,8 +88,12 @@ def test_crash_fails_that_test_with_exit_code_and_log_tail_then_the_app_restarts
         "test_4_after": "PASSED",
         "test_5_other_profile": "PASSED",
     }, outcome.output
-    first_app = min(outcome.pids["app"])  # pids of the default profile's first and second app ...
-    assert re.search(rf"pid {first_app}\) died during this test: exit code 3", outcome.output)
+    # The default profile's first app died (its pid among the run's apps: the other profile's app,
+    # started ahead, may have a lower pid) ...
+    died = re.search(r"profile 'default', pid (\d+)\) died during this test: exit code 3", outcome.output)
+    assert died, outcome.output
+    first_app = int(died[1])
+    assert first_app in outcome.pids["app"]
     # ... and its last log line, in the failing test's report.
     assert f"    | chaos_app pid={first_app} crashing with exit code 3" in outcome.output
     assert "starts again" in outcome.log()  # the restart's output follows in the same log
