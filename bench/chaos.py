@@ -3,7 +3,7 @@
 Usage: python bench/chaos.py [--runs N] [--early-exit-runs M] [--exit-after SECONDS] [--only TEXT]
 
 Every scenario of the chaos suite (tests/harness/test_chaos_*.py; the machinery is in
-tests/harness/chaos_support.py) runs N times, each in a fresh temporary project with its own
+tests/support/chaos.py) runs N times, each in a fresh temporary project with its own
 token. Printed per scenario: runs, survivors summed over the runs (any process of a run still
 alive at the deadline), runs that failed to set up, and the median and max time from the
 perturbation to zero processes:
@@ -38,14 +38,13 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import _common  # noqa: F401 - the checkout on sys.path
 
-from harness import Harness  # noqa: E402
-from harness.config import parse_table  # noqa: E402
-from harness.errors import AppExitedError  # noqa: E402
-from tests.harness import chaos_support as chaos  # noqa: E402
-from tests.harness.support import LEAK_TOKEN_VARIABLE  # noqa: E402
+from harness import Harness
+from harness.config import parse_table
+from harness.errors import AppExitedError
+from tests.support import chaos
+from tests.support.processes import LEAK_TOKEN_VARIABLE
 
 Scenario = Callable[[Path, str], "chaos.Outcome"]
 

@@ -2,7 +2,7 @@
 
     python bench/do_no_harm.py decoys [--configs 500] [--seed 1]
         Random configurations (env_file, log_dir, env_file_fixed, allow_writes_outside_project aimed
-        at a tree of decoy files, as tests/harness/test_decoys.py builds it), each run for real with
+        at a tree of decoy files, as tests/support/decoys.py builds it), each run for real with
         the tiny app in a fresh tree: how many ran, how many were refused, how many decoys changed,
         how many files were left that harness may not leave, and any exception other than a
         HarnessError.
@@ -30,12 +30,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _common  # noqa: F401 - the checkout on sys.path
 
-from harness import Harness  # noqa: E402
-from harness.errors import ConcurrentRunError  # noqa: E402
-from tests.harness.test_decoys import AIMED, LOG_DIRS, run_in_fresh_tree  # noqa: E402
+from harness import Harness
+from harness.errors import ConcurrentRunError
+from tests.support.apps import TINY_APP
+from tests.support.decoys import AIMED, LOG_DIRS, run_in_fresh_tree
 
 
 def random_keys(rng: random.Random) -> dict[str, object]:
@@ -91,10 +91,9 @@ with Harness.from_pyproject(sys.argv[1]) as h:
 
 
 def _project(base: Path, fixed: bool) -> Path:
-    app = ROOT / "tests" / "harness" / "apps" / "tiny_app.py"
     pyproject = base / "pyproject.toml"
     pyproject.write_text(
-        f'[tool.harness]\ncommand = ["{sys.executable}", "{app}"]\nhealth = "/health"\n'
+        f'[tool.harness]\ncommand = ["{sys.executable}", "{TINY_APP}"]\nhealth = "/health"\n'
         f'env_file = "env/functional.env"\nenv_file_fixed = {"true" if fixed else "false"}\n'
         '[tool.harness.services.up]\nenv = { UPSTREAM = "{url}" }\n'
     )

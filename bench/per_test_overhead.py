@@ -26,7 +26,7 @@ The test phase is timed inside the pytest process by a conftest hook wrapper aro
 the app) and test N+1 (after which the plugin stops the idle app and the session ends) are outside,
 as are interpreter start-up and collection. Printed: medians of ms per test, and the medians of the
 per-run differences. A measurement during which other processes used more than ``--foreign-limit``
-cores (bench/quiet.py: /proc/stat minus this process tree) is repeated, up to ``--retries`` times.
+cores (bench/_common.py: /proc/stat minus this process tree) is repeated, up to ``--retries`` times.
 Not a test: nothing here asserts.
 """
 
@@ -37,7 +37,6 @@ import gc
 import json
 import math
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,14 +44,12 @@ import textwrap
 import time
 from pathlib import Path
 
+import _common
+from _common import median, paired, rotated, undisturbed
+
 from harness import Harness
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import quiet
-from quiet import undisturbed
-
-BENCH = Path(__file__).resolve().parent
-APPS = {"mock": BENCH / "apps" / "forwarding_app.py", "direct": BENCH / "apps" / "trivial_app.py"}
+APPS = {"mock": _common.APPS / "forwarding_app.py", "direct": _common.APPS / "trivial_app.py"}
 PATHS = {"mock": "/call", "direct": "/"}
 MODES = ("loop", "pytest", "harness")
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider"]
@@ -251,7 +248,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--tests", type=int, default=500)
     parser.add_argument("--variant", choices=sorted(APPS), action="append")
-    quiet.add_arguments(parser)
+    _common.add_arguments(parser)
     args = parser.parse_args()
     variants = args.variant or ["mock", "direct"]
     print(
@@ -268,8 +265,7 @@ def main() -> None:
         for run in range(args.runs):
             for variant in variants:
                 root = Path(tmp) / variant
-                shift = run % len(MODES)
-                for mode in MODES[shift:] + MODES[:shift]:
+                for mode in rotated(MODES, run):
 
                     def measure(
                         root: Path = root, variant: str = variant, mode: str = mode
@@ -297,29 +293,20 @@ def main() -> None:
         for variant in variants:
             loop, plain, ours = (samples[variant, mode] for mode in MODES)
             figures = (
-                _median(loop),
-                _median(plain),
-                _median(ours),
-                _paired(plain, loop),
-                _paired(ours, plain),
-                _paired(ours, loop),
+                median(loop),
+                median(plain),
+                median(ours),
+                paired(plain, loop),
+                paired(ours, plain),
+                paired(ours, loop),
             )
             print(f"{variant:<8}" + "".join(f"{f:>14.3f}ms" for f in figures))
         print("differences: medians of the per-run differences (the runs are paired)")
         print("of which garbage collection pauses (ms per test, median):")
         for variant in variants:
-            print(f"{variant:<8}" + "".join(f"{_median(pauses[variant, m]):>14.3f}ms" for m in MODES))
+            print(f"{variant:<8}" + "".join(f"{median(pauses[variant, m]):>14.3f}ms" for m in MODES))
         dropped = sum(math.isnan(value) for values in samples.values() for value in values)
-        print(quiet.summary(args, redone, dropped))
-
-
-def _median(values: list[float]) -> float:
-    kept = [value for value in values if not math.isnan(value)]
-    return statistics.median(kept) if kept else math.nan
-
-
-def _paired(a: list[float], b: list[float]) -> float:
-    return _median([x - y for x, y in zip(a, b, strict=True)])
+        print(_common.summary(args, redone, dropped))
 
 
 if __name__ == "__main__":

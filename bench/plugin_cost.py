@@ -28,17 +28,24 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import rotated
+
 WARMUP = 3
 
 
-def run(folder: Path, plugin: bool) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of one ``pytest --collect-only`` in ``folder``."""
+def collect_only(plugin: bool) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of one ``pytest --collect-only``, with or without the plugin
+    (bytecode caching on, as on a user's machine; none of this run's pytest state)."""
     env = {
         k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("PYTEST_")
     }
     args = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
-    if not plugin:
-        args += ["-p", "no:harness"]
+    return [*args, *([] if plugin else ["-p", "no:harness"])], env
+
+
+def run(folder: Path, plugin: bool) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one ``pytest --collect-only`` in ``folder``."""
+    args, env = collect_only(plugin)
     started = time.perf_counter()
     process = subprocess.Popen(args, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert process.stderr is not None
@@ -54,13 +61,8 @@ def run(folder: Path, plugin: bool) -> tuple[float, float]:
 
 def instructions(folder: Path, plugin: bool) -> int:
     """Instructions one ``pytest --collect-only`` in ``folder`` executes, counted by callgrind."""
-    env = {
-        k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("PYTEST_")
-    }
+    args, env = collect_only(plugin)
     env["PYTHONHASHSEED"] = "0"  # the same dict and set layouts on both sides, every time
-    args = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
-    if not plugin:
-        args += ["-p", "no:harness"]
     with tempfile.TemporaryDirectory() as scratch:
         command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={scratch}/out", *args]
         result = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
@@ -79,8 +81,7 @@ def measure(folder: Path, runs: int) -> dict[str, tuple[float, float]]:
     without: list[tuple[float, float]] = []
     for index in range(runs):
         # Alternate which side goes first, so a drift in the machine's load favours neither.
-        order = (True, False) if index % 2 == 0 else (False, True)
-        for plugin in order:
+        for plugin in rotated((True, False), index):
             (with_plugin if plugin else without).append(run(folder, plugin))
     return {
         kind: (

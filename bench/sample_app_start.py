@@ -15,9 +15,9 @@ import threading
 import time
 from pathlib import Path
 
-from harness import Harness
+import _common
 
-REPO = Path(__file__).resolve().parent.parent
+from harness import Harness
 
 
 def timed_start_stop(harness: Harness, profile: str, out: list[tuple[float, float]]) -> None:
@@ -31,7 +31,7 @@ def timed_start_stop(harness: Harness, profile: str, out: list[tuple[float, floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repo", default=str(REPO))
+    parser.add_argument("--repo", default=str(_common.ROOT))
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     pyproject = Path(args.repo) / "pyproject.toml"

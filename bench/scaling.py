@@ -40,9 +40,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-APP = BENCH / "apps" / "cwyd_app.py"
+import _common
+from _common import Foreign, rotated
+
+APP = _common.APPS / "cwyd_app.py"
 
 CONFIGS = [f"cfg{n}" for n in range(1, 7)]
 TESTS_PER_CONFIG = 11
@@ -269,14 +270,6 @@ class Variant:
 _SUMMARY = re.compile(r"^=* ?(\d+ (?:passed|failed|error).*?) in [\d.]+s", re.MULTILINE)
 
 
-def _busy_cpu_seconds() -> float:
-    """CPU time the whole machine has spent busy since boot (Linux /proc/stat)."""
-    with open("/proc/stat") as stat:
-        fields = [int(value) for value in stat.readline().split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
 def _children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -288,15 +281,16 @@ FOREIGN: dict[str, list[float]] = {}
 
 def run_once(variant: Variant) -> float:
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *variant.args]
-    busy, ours = _busy_cpu_seconds(), _children_cpu_seconds()
-    started = time.perf_counter()
     env = {**os.environ, **{k: v for k, v in variant.env.items() if v is not None}}
     for name in [k for k, v in variant.env.items() if v is None]:
         env.pop(name, None)
-    done = subprocess.run(argv, cwd=variant.cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
+    ours = _children_cpu_seconds()
+    with Foreign() as other:
+        started = time.perf_counter()
+        done = subprocess.run(argv, cwd=variant.cwd, env=env, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - started
     used = _children_cpu_seconds() - ours
-    foreign = max(_busy_cpu_seconds() - busy - used, 0.0)
+    foreign = other.seconds
     FOREIGN.setdefault(variant.label, []).append(foreign)
     if done.returncode != 0:
         sys.stdout.write(done.stdout[-4000:] + done.stderr[-2000:])
@@ -313,8 +307,7 @@ def run_once(variant: Variant) -> float:
 def measure(variants: list[Variant], runs: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {variant.label: [] for variant in variants}
     for round_number in range(runs):
-        shift = round_number % len(variants)
-        for variant in variants[shift:] + variants[:shift]:
+        for variant in rotated(variants, round_number):
             times[variant.label].append(run_once(variant))
     return times
 
@@ -394,7 +387,7 @@ def main() -> None:
     cwyd.add_argument("--keep", metavar="DIR", help="generate the projects here and keep them")
     functional = commands.add_parser("functional", help="tests/functional, serial against -n 2")
     functional.add_argument("--runs", type=int, default=3)
-    functional.add_argument("--repo", default=str(REPO), help="checkout to run (default: this one)")
+    functional.add_argument("--repo", default=str(_common.ROOT), help="checkout to run (default: this one)")
     functional.add_argument(
         "--variant",
         action="append",

@@ -43,6 +43,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import _common
+from _common import rotated
+from apps import trivial_app  # the in-process variant of the app, for the CWYD-style start
 from mirakuru import HTTPExecutor
 
 from harness import Harness
@@ -50,10 +53,7 @@ from harness.config import parse_table
 from harness.process import procscan
 from harness.process.ports import free_port
 
-sys.path.insert(0, str(Path(__file__).parent / "apps"))
-import trivial_app  # the in-process variant of the app, for the CWYD-style start
-
-APP = Path(__file__).parent / "apps" / "trivial_app.py"
+APP = _common.APPS / "trivial_app.py"
 SHUTDOWN_TIMEOUT = 0.5
 STARTUP_TIMEOUT = 30.0
 CWYD_SLEEP, CWYD_POLLS, CWYD_INTERVAL = 2.0, 10, 1.0
@@ -230,8 +230,7 @@ def measure(scenario: Scenario, runs: int, workdir: Path, cwyd: bool) -> dict[st
     results: dict[str, list[Sample]] = {name: [] for name, _ in entries}
     try:
         for index in range(runs):
-            shift = index % len(entries)
-            for name, run in entries[shift:] + entries[:shift]:
+            for name, run in rotated(entries, index):
                 results[name].append(run())
     finally:
         harness.close()

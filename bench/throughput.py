@@ -9,7 +9,7 @@ with 200 ``ok`` on 127.0.0.1:
 - ``phs-threaded``: pytest-httpserver's ``HTTPServer(threaded=True)``;
 - ``phs``: pytest-httpserver's default ``HTTPServer()`` (one request at a time, HTTP/1.0);
 - ``wiremock``: WireMock 3 standalone (``java -jar``, default JVM flags, its request journal on as
-  ours is), installed from npm into ~/.cache/harness-tests/wiremock by tests/harness/wiremock_support.py;
+  ours is), installed from npm into ~/.cache/harness-tests/wiremock by tests/support/wiremock.py;
   left out with a note when java or npm (or the first download) is unavailable.
 
 The client is the same for every server: one thread, non-blocking raw sockets and a selector,
@@ -21,7 +21,7 @@ each measurement (``end_test()``/``clear_log()``, WireMock's ``DELETE /__admin/r
 Measurements are interleaved (run, concurrency, server order rotated). Also printed: the server
 process's CPU time per request (user+system, all its threads), which does not depend on how fast
 the client is, and how busy the client was. A measurement during which other processes used more
-than ``--foreign-limit`` cores (bench/quiet.py) is repeated, up to ``--retries`` times, and left
+than ``--foreign-limit`` cores (bench/_common.py) is repeated, up to ``--retries`` times, and left
 out of the medians if it never was quiet. Not a test: nothing here asserts.
 """
 
@@ -35,23 +35,24 @@ import os
 import re
 import selectors
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import _common
 import psutil
+from _common import median, rotated, undisturbed
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import quiet
-from quiet import undisturbed
+from tests.support import wiremock
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVER = Path(__file__).resolve().parent / "throughput_server.py"
+SERVER = _common.BENCH / "throughput_server.py"
 PYTHON_SERVERS = ("harness", "phs-threaded", "phs")
+#: What every server answers; WireMock is told so by this stub.
+STUB = {"request": {"method": "GET", "url": "/bench"}, "response": {"status": 200, "body": "ok"}}
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
 
 
@@ -62,7 +63,7 @@ _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
 class Server:
     name: str
     port: int
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[Any]
 
     def reset(self) -> None:
         if self.name == "wiremock":
@@ -107,58 +108,22 @@ def start_python_server(kind: str) -> Server:
 
 
 def start_wiremock(workdir: Path) -> Server | str:
-    """A running WireMock, or why it is unavailable."""
-    sys.path.insert(0, str(ROOT))
+    """A running WireMock (fully compiling, with its request journal, as it runs for real), or why it
+    is unavailable."""
     try:
-        from tests.harness import wiremock_support as wm  # noqa: PLC0415
-    finally:
-        sys.path.remove(str(ROOT))
+        jar = wiremock.ensure_jar(announce=lambda text: print(text, flush=True))
+        started = wiremock.start(jar, workdir / "wiremock.log", journal=True, quick=False)
+    except (wiremock.WireMockUnavailable, AssertionError) as error:
+        return str(error).splitlines()[0]
     try:
-        jar = wm.ensure_jar(announce=lambda text: print(text, flush=True))
-    except wm.WireMockUnavailable as error:
+        started.add_stub(STUB)
+    except AssertionError as error:
+        started.stop()
         return str(error)
-    port = wm._free_port()
-    log = workdir / "wiremock.log"
-    with log.open("ab") as sink:
-        process = subprocess.Popen(
-            [
-                "java",
-                "-jar",
-                str(jar),
-                "--port",
-                str(port),
-                "--bind-address",
-                "127.0.0.1",
-                "--disable-banner",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    server = Server("wiremock", port, process)
-    deadline = time.monotonic() + wm.START_TIMEOUT
-    while process.poll() is None and time.monotonic() < deadline:
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/__admin/health")
-            if connection.getresponse().status == 200:
-                connection.close()
-                break
-        time.sleep(0.05)
-    else:
-        server.stop()
-        return f"WireMock did not start (see {log})"
-    body = b'{"request": {"method": "GET", "url": "/bench"}, "response": {"status": 200, "body": "ok"}}'
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("POST", "/__admin/mappings", body=body, headers={"Content-Type": "application/json"})
-    status = connection.getresponse().status
-    connection.close()
-    if status != 201:
-        server.stop()
-        return f"WireMock refused the stub ({status})"
-    print(f"WireMock {wm.package_version()}: {jar}", flush=True)
-    return server
+    finally:
+        started.session.close()
+    print(f"WireMock {wiremock.package_version()}: {jar}", flush=True)
+    return Server("wiremock", started.port, started.process)
 
 
 # -- the client --------------------------------------------------------------------------------------
@@ -258,13 +223,13 @@ def main() -> None:
         "--jvm-warmup", type=float, default=30.0, help="seconds of load before the runs, for WireMock"
     )
     parser.add_argument("--no-wiremock", action="store_true")
-    quiet.add_arguments(parser)
+    _common.add_arguments(parser)
     parser.add_argument(
         "--only",
         action="append",
         metavar="KIND",
         help="servers to measure (repeatable): harness, phs-threaded, phs, wiremock, or an experiment "
-        "of bench/throughput_variants.py (harness-pool, harness-lazy, ...); default: the first four",
+        "of bench/throughput_variants.py (harness-pool, harness-nothread); default: the first four",
     )
     args = parser.parse_args()
     levels = args.concurrency or [1, 8]
@@ -301,8 +266,7 @@ def main() -> None:
             for run in range(args.runs):
                 shown = []
                 for concurrency in levels:
-                    shift = run % len(servers)
-                    for server in servers[shift:] + servers[:shift]:
+                    for server in rotated(servers, run):
                         server.reset()
                         time.sleep(0.2)  # let the previous server's last threads and sockets go
 
@@ -340,15 +304,15 @@ def main() -> None:
     heading = f"{'clients':<8}" + "".join(f"{name:>{width}}" for name in names)
     print(heading + "   (requests/s, median)")
     for concurrency in levels:
-        figures = (_median(rps[n, concurrency]) for n in names)
+        figures = (median(rps[n, concurrency]) for n in names)
         print(f"{concurrency:<8}" + "".join(f"{figure:>{width}.0f}" for figure in figures))
     print(heading + "   (server CPU µs/request, median)")
     for concurrency in levels:
-        figures = (_median(cpu[n, concurrency]) for n in names)
+        figures = (median(cpu[n, concurrency]) for n in names)
         print(f"{concurrency:<8}" + "".join(f"{figure:>{width}.0f}" for figure in figures))
     print(heading + "   (client CPU busy %, median: near 100 means the client limits the figure)")
     for concurrency in levels:
-        figures = (_median(busy[n, concurrency]) for n in names)
+        figures = (median(busy[n, concurrency]) for n in names)
         print(f"{concurrency:<8}" + "".join(f"{figure:>{width}.0f}" for figure in figures))
     if "harness" in names:
         print("harness / other: ratio of median rps (median of the per-run ratios)")
@@ -359,21 +323,15 @@ def main() -> None:
                 if name == "harness":
                     continue
                 theirs = rps[name, concurrency]
-                paired = _median([a / b for a, b in zip(ours, theirs, strict=True)])
-                ratio = _median(ours) / _median(theirs)
+                paired = median([a / b for a, b in zip(ours, theirs, strict=True)])
+                ratio = median(ours) / median(theirs)
                 parts.append(f"{name} {ratio:.2f}x ({paired:.2f}x)")
             print(f"  c={concurrency}: " + ", ".join(parts))
     failed = {key: count for key, count in errors.items() if count}
     print("errors: " + (", ".join(f"{n} c={c}: {k}" for (n, c), k in failed.items()) if failed else "none"))
-    print(quiet.summary(args, redone, dropped))
+    print(_common.summary(args, redone, dropped))
     for note in notes:
         print(note)
-
-
-def _median(values: list[float]) -> float:
-    """Median of the values that are not NaN (NaN: a measurement left out)."""
-    kept = [value for value in values if not math.isnan(value)]
-    return statistics.median(kept) if kept else math.nan
 
 
 if __name__ == "__main__":

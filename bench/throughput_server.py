@@ -3,7 +3,7 @@ not the server's): ``python bench/throughput_server.py KIND``.
 
 KIND is ``harness`` (a ``MockService``, inside a test: ``begin_test()`` called), ``phs-threaded``
 (pytest-httpserver's ``HTTPServer(threaded=True)``), ``phs`` (its default, non-threaded), or one of
-the experiments of bench/throughput_variants.py (``harness-pool``, ...). Each
+the experiments of bench/throughput_variants.py (``harness-pool``, ``harness-nothread``). Each
 expects ``GET /bench`` and answers 200 ``ok``. Prints the port, then reads commands on stdin:
 ``reset`` forgets the requests so far (``end_test()``+``begin_test()``, or ``clear_log()``) and
 answers ``ok``; end of input stops the server.
@@ -12,14 +12,11 @@ answers ``ok``; end of input stops the server.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from pytest_httpserver import HTTPServer
+from throughput_variants import VARIANTS  # beside this script, so on sys.path
 
 from harness.mocks import MockService
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput_variants import VARIANTS
 
 
 def main() -> None:

@@ -15,10 +15,8 @@ from harness.appenv.envfile import DEFAULT_FORMAT
 from harness.config import templating
 from harness.errors import ConfigError
 
-#: Env value meaning "remove this variable from the app's environment" (TOML ``false``; ``""`` sets
-#: the variable to the empty string).
-UNSET = None
-
+#: Env values by name; None removes the variable from the app's environment (TOML ``false``; ``""``
+#: sets the variable to the empty string).
 EnvTemplates = Mapping[str, "str | None"]
 
 DEFAULT_PROFILE = "default"

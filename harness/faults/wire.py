@@ -16,7 +16,7 @@ import contextlib
 import socket
 import struct
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
@@ -198,12 +198,3 @@ def perform(plan: Plan, handler: object, connection: socket.socket) -> None:
     except OSError:
         ending = close  # the client is gone; nothing more to say
     ending(handler, connection)
-
-
-def steps_of(*parts: Step | Iterable[Step]) -> Iterator[Step]:
-    """Flatten steps and iterables of steps, lazily."""
-    for part in parts:
-        if isinstance(part, (Write, Sleep, Stall, Reset, Close)):
-            yield part
-        else:
-            yield from part

@@ -6,10 +6,12 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import psutil
 import pytest
 
-from .support import LEAK_TOKEN_VARIABLE, harness_processes, wait_until_gone
+from tests.support.processes import LEAK_TOKEN_VARIABLE, descendants, leftovers
+
+#: Files the tests copy into throwaway projects: programs to run there, not tests of this suite.
+collect_ignore = ["projects"]
 
 
 @pytest.fixture(autouse=True)
@@ -20,18 +22,8 @@ def no_leaked_processes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     token = uuid.uuid4().hex
     monkeypatch.setenv(LEAK_TOKEN_VARIABLE, token)
     started = time.time()
-    me = psutil.Process()
-    before = {child.pid for child in me.children(recursive=True)}
+    before = descendants()
     yield
-    new_children = [c.pid for c in me.children(recursive=True) if c.pid not in before]
-    marked = [p.pid for p in harness_processes(started, token)]
-    survivors = wait_until_gone(sorted(set(new_children) | set(marked)), timeout=10)
-    if survivors:
-        described = []
-        for pid in survivors:
-            try:
-                described.append(f"{pid}: {' '.join(psutil.Process(pid).cmdline())}")
-                psutil.Process(pid).kill()  # do not let one leak cascade into every later test
-            except psutil.Error:
-                described.append(str(pid))
-        pytest.fail("processes leaked by this test:\n" + "\n".join(described), pytrace=False)
+    leaked = leftovers(before, started, token)
+    if leaked:
+        pytest.fail("processes leaked by this test:\n" + "\n".join(leaked), pytrace=False)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from .support import APPS, RUN_STATE_PREFIXES, run_python, write_project
+from tests.support.apps import APPS
+from tests.support.projects import RUN_STATE_PREFIXES, project_files, run_python, write_project
 
 # patch = subprocess arrived in coverage 7.10 (7.10.3 fixed subprocess data files written in other
 # directories; pytest-cov 7 requires 7.10.6).
@@ -45,37 +46,13 @@ sigterm = true
 source = ["app"]
 """
 
-FUNCTIONAL_TESTS = """
-import http.client
-import urllib.parse
-
-
-def get(url):
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        connection.request("GET", parts.path)
-        response = connection.getresponse()
-        return response.status, response.read().decode()
-    finally:
-        connection.close()
-
-
-def test_covered_route(harness_app):
-    assert get(harness_app.url_for("/covered")) == (200, "covered")
-
-
-def test_health(harness_app):
-    assert get(harness_app.url_for("/health")) == (200, "ok")
-"""
-
 #: Variables that would make the inner run inherit this run's own coverage or pytest/harness state.
 INHERITED_PREFIXES = (*RUN_STATE_PREFIXES, "COVERAGE_", "COV_CORE_")
 
 
 def _project(directory: Path, on_term: str = "exit") -> Path:
     pyproject = PYPROJECT.replace("{on_term}", on_term)
-    write_project(directory, pyproject, {"tests/test_functional.py": FUNCTIONAL_TESTS})
+    write_project(directory, pyproject, project_files("app_coverage"))
     (directory / "app").mkdir()
     shutil.copy(APP_SOURCE, directory / APP_FILE)
     return directory

@@ -10,9 +10,9 @@ import pytest
 
 from harness import Harness
 from harness.errors import AppExitedError, CommandNotFoundError, ConfigError, PortInUseError
-
-from .api_support import assert_gone, tiny_pids, tiny_project
-from .support import TINY_APP, run_pytest, write_project
+from tests.support.apps import TINY_APP, tiny_pids
+from tests.support.processes import assert_gone
+from tests.support.projects import run_pytest, tiny_project, write_project
 
 # An app whose health path answers 404: see test_readiness.py
 # (test_health_path_answering_404_is_reported_well_before_the_timeout).

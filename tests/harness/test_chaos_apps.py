@@ -16,15 +16,8 @@ import re
 import pytest
 
 from harness.orchestrator import PORT_ATTEMPTS
-
-from .chaos_support import (
-    PORT_EXHAUSTED_TESTS,
-    SIGTERM_LINE,
-    app_scenarios,
-    crash_scenario,
-    run_suite,
-)
-from .support import LEAK_TOKEN_VARIABLE
+from tests.support.chaos import SIGTERM_LINE, app_scenarios, crash_scenario, run_suite
+from tests.support.processes import LEAK_TOKEN_VARIABLE
 
 MB = 1024 * 1024
 
@@ -151,7 +144,7 @@ def test_app_losing_the_race_for_its_port_is_started_again_on_another(tmp_path):
 
 def test_port_retries_are_bounded(tmp_path):
     outcome = run_suite(
-        "port always taken", tmp_path, _token(), PORT_EXHAUSTED_TESTS, env={"CHAOS_PORT_TAKEN": 99}
+        "port always taken", tmp_path, _token(), "port_exhausted", env={"CHAOS_PORT_TAKEN": 99}
     )
 
     assert outcome.survivors == [], outcome.output

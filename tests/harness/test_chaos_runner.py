@@ -25,9 +25,8 @@ import signal
 import pytest
 
 from harness.run.tls import BUNDLE_SUFFIX, TRUSTSTORE_SUFFIX, _can_write_truststore
-
-from .chaos_support import MOMENTS, SESSION_TEARDOWN, SIGTERM_LINE, runner_signal, stale_run_sweep
-from .support import LEAK_TOKEN_VARIABLE
+from tests.support.chaos import MOMENTS, SESSION_TEARDOWN, SIGTERM_LINE, runner_signal, stale_run_sweep
+from tests.support.processes import LEAK_TOKEN_VARIABLE
 
 #: Far below the app's own 60 s of slowness: only harness's reaction makes the processes go in time.
 PROMPT = 10.0

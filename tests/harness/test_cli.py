@@ -13,10 +13,10 @@ from pathlib import Path
 import psutil
 
 from harness.cli import main
-
-from . import simulator_support
-from .api_support import http_get, tiny_project
-from .support import wait_until_gone
+from tests.support.apps import http_get
+from tests.support.processes import wait_until_gone
+from tests.support.projects import tiny_project
+from tests.support.simulators import register_echo
 
 HARNESS = str(Path(sys.executable).with_name("harness"))
 
@@ -278,7 +278,7 @@ def test_up_shows_the_https_service_and_the_bundle_it_removes_at_stop(tmp_path):
 
 
 def test_check_names_the_simulator_of_a_service(tmp_path, request):
-    request.addfinalizer(simulator_support.register().unregister)
+    request.addfinalizer(register_echo().unregister)
     pyproject = tiny_project(
         tmp_path,
         extra='[tool.harness.services.chat]\nsimulator = "echo"\ntls = true\n[tool.harness.services.cache]\n',

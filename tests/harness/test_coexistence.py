@@ -17,100 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from .api_support import project_processes, tiny_project
-from .support import run_pytest, write_project
-
-#: A conftest like a real project's: its own fixtures under the names other tools use.
-OWN_FIXTURES_CONFTEST = """
-import pytest
-
-
-@pytest.fixture
-def app():
-    return {"kind": "the project's own app"}
-
-
-@pytest.fixture
-def app_url():
-    return "http://project.invalid"
-
-
-@pytest.fixture
-def services():
-    return ["db", "cache"]
-"""
-
-OWN_FIXTURES_TESTS = """
-def test_own_app(app):
-    assert app == {"kind": "the project's own app"}
-
-
-def test_own_url(app_url):
-    assert app_url == "http://project.invalid"
-
-
-def test_own_services(services):
-    assert services == ["db", "cache"]
-
-
-def test_own_failure(app, services):
-    assert services == [], "the project's own failing test"
-"""
-
-#: pytest-flask's convention: an ``app`` fixture returning a Flask app; ``client`` comes from pytest-flask.
-FLASK_CONFTEST = """
-import flask
-import pytest
-
-
-@pytest.fixture
-def app():
-    app = flask.Flask("project")
-
-    @app.route("/ping")
-    def ping():
-        return {"pong": True}
-
-    return app
-"""
-
-FLASK_TESTS = """
-import flask
-
-
-def test_client(client):
-    assert client.get("/ping").json == {"pong": True}
-
-
-def test_request_context_is_pushed(app):
-    assert flask.current_app.name == "project"  # pytest-flask's autouse fixture pushed it
-
-
-def test_flask_failure(client):
-    assert client.get("/ping").status_code == 500, "the project's own failing test"
-"""
-
-HARNESS_TESTS = """
-import urllib.request
-
-
-def test_harness_app(harness_app_url, harness_app):
-    with urllib.request.urlopen(f"{harness_app_url}/health", timeout=10) as response:
-        assert response.read() == b"ok"
-    assert harness_app.url == harness_app_url
-
-
-def test_harness_services(harness_services, harness_app_url):
-    harness_services["up"].expect_request("/thing").respond_with_data("primed")
-    with urllib.request.urlopen(f"{harness_app_url}/call", timeout=10) as response:
-        assert response.read() == b"primed"
-
-
-def test_harness_failure(harness_app_url):
-    assert harness_app_url == "", "a failing harness test"
-"""
+from tests.support.processes import project_processes
+from tests.support.projects import project_files, run_pytest, tiny_project, write_project
 
 UPSTREAM = '[tool.harness.services.up]\nenv = { UPSTREAM = "{url}" }\n'
+#: Tests using harness, one of them failing on purpose (tests/harness/projects/coexistence).
+HARNESS_TESTS = project_files("coexistence/test_with_harness.py")
 
 
 def outcomes(output: str) -> dict[str, str]:
@@ -130,10 +42,12 @@ def run(project: Path, *args: str) -> tuple[dict[str, str], str]:
     return outcomes(output), output
 
 
-def project(tmp_path: Path, conftest: str, tests: str, *, table: bool) -> Path:
-    files = {"conftest.py": conftest, "test_project.py": tests}
+def project(tmp_path: Path, name: str, *, table: bool) -> Path:
+    """A project with the conftest and test_project.py of tests/harness/projects/coexistence/``name``,
+    and with ``table``, a [tool.harness] table and tests using harness."""
+    files = project_files(f"coexistence/{name}")
     if table:
-        tiny_project(tmp_path, extra=UPSTREAM, files={**files, "test_with_harness.py": HARNESS_TESTS})
+        tiny_project(tmp_path, extra=UPSTREAM, files={**files, **HARNESS_TESTS})
     else:
         write_project(tmp_path, '[project]\nname = "theirs"\nversion = "1"\n', files)
     return tmp_path
@@ -167,7 +81,7 @@ def test_a_project_without_a_table_keeps_its_outcomes_and_gets_nothing_from_harn
     tmp_path: Path, flask_plugin: str
 ) -> None:
     plugin = [] if flask_plugin == "with pytest-flask" else ["-p", "no:flask"]
-    project(tmp_path, OWN_FIXTURES_CONFTEST, OWN_FIXTURES_TESTS, table=False)
+    project(tmp_path, "own_fixtures", table=False)
 
     without_harness, _ = run(tmp_path, "-p", "no:harness", *plugin)
     with_harness, output = run(tmp_path, *plugin)
@@ -190,7 +104,7 @@ def test_a_project_without_a_table_keeps_its_outcomes_and_gets_nothing_from_harn
 
 @pytest.mark.parametrize("table", [True, False], ids=["with a table", "without a table"])
 def test_pytest_flask_and_its_app_fixture_work_beside_harness(tmp_path: Path, table: bool) -> None:
-    project(tmp_path, FLASK_CONFTEST, FLASK_TESTS, table=table)
+    project(tmp_path, "flask_app", table=table)
 
     without_harness, _ = run(tmp_path, "-p", "no:harness", "test_project.py")
     with_harness, output = run(tmp_path)
@@ -205,7 +119,7 @@ def test_pytest_flask_and_its_app_fixture_work_beside_harness(tmp_path: Path, ta
 
 
 def test_own_app_services_and_app_url_fixtures_win_beside_harness_tests(tmp_path: Path) -> None:
-    project(tmp_path, OWN_FIXTURES_CONFTEST, OWN_FIXTURES_TESTS, table=True)
+    project(tmp_path, "own_fixtures", table=True)
 
     without_harness, _ = run(tmp_path, "-p", "no:harness", "-p", "no:flask", "test_project.py")
     with_harness, output = run(tmp_path, "-p", "no:flask")
@@ -220,15 +134,8 @@ def test_own_app_services_and_app_url_fixtures_win_beside_harness_tests(tmp_path
 def test_harness_fixtures_work_when_the_project_overrides_the_public_harness_fixture(tmp_path: Path) -> None:
     """harness's own fixtures hang on a private session fixture, so a project's ``harness`` fixture
     does not break ``harness_app`` or ``harness_services``."""
-    conftest = """
-    import pytest
-
-
-    @pytest.fixture(scope="session")
-    def harness():
-        return "the project's own harness"
-    """
-    tiny_project(tmp_path, extra=UPSTREAM, files={"conftest.py": conftest, "test_h.py": HARNESS_TESTS})
+    files = project_files("coexistence/own_harness_fixture", "coexistence/test_with_harness.py")
+    tiny_project(tmp_path, extra=UPSTREAM, files=files)
 
     results, _ = run(tmp_path, "-p", "no:flask")
 
@@ -236,52 +143,23 @@ def test_harness_fixtures_work_when_the_project_overrides_the_public_harness_fix
 
 
 #: A conftest's ``harness_services`` (or ``harness``) is the project's: pytest's rules say the
-#: closest definition wins, and harness starts nothing for a test that uses only that.
-OVERRIDING_CONFTEST = """
-import pytest
-
-
-@pytest.fixture
-def harness_services():
-    return {"mine": "not a mock"}
-
-
-@pytest.fixture(scope="session")
-def harness():
-    return "the project's own harness"
-"""
-
-OVERRIDING_TESTS = """
-def test_overridden(harness_services, harness):
-    assert harness_services == {"mine": "not a mock"}
-    assert harness == "the project's own harness"
-
-
-def test_overridden_failure(harness_services):
-    assert not harness_services
-"""
-
-
+#: closest definition wins, and harness starts nothing for a test that uses only that ("overriding").
 @pytest.mark.parametrize(
-    ("conftest", "tests", "expected"),
+    ("name", "expected"),
     [
-        (OWN_FIXTURES_CONFTEST, OWN_FIXTURES_TESTS, OWN),
-        (
-            OVERRIDING_CONFTEST,
-            OVERRIDING_TESTS,
-            {"test_overridden": "PASSED", "test_overridden_failure": "FAILED"},
-        ),
+        ("own_fixtures", OWN),
+        ("overriding", {"test_overridden": "PASSED", "test_overridden_failure": "FAILED"}),
     ],
     ids=["the project's own fixtures", "fixtures named like harness's"],
 )
 def test_a_table_and_no_test_using_harness_starts_nothing(
-    tmp_path: Path, conftest: str, tests: str, expected: dict[str, str]
+    tmp_path: Path, name: str, expected: dict[str, str]
 ) -> None:
     tiny_project(
         tmp_path,
         app={"env_file": "env/app.env"},
         extra=UPSTREAM,
-        files={"conftest.py": conftest, "test_project.py": tests},
+        files=project_files(f"coexistence/{name}"),
     )
 
     results, output = run(tmp_path, "-p", "no:flask")
@@ -313,17 +191,10 @@ def test_the_short_names_are_not_harness_fixtures(tmp_path: Path) -> None:
 def test_where_unused_the_plugin_imports_nothing_of_harness(tmp_path: Path) -> None:
     """Installed but unused (no [tool.harness]), the plugin loads nothing of the library: its cost
     in every pytest run of the environment (bench/plugin_cost.py measures it) stays near zero."""
-    conftest = """
-import sys
-
-def pytest_sessionfinish(session):
-    loaded = sorted(name for name in sys.modules if name == "harness" or name.startswith("harness."))
-    print("HARNESS MODULES:", loaded)
-"""
     write_project(
         tmp_path,
         '[project]\nname = "theirs"\nversion = "1"\n',
-        {"conftest.py": conftest, "test_plain.py": "def test_plain():\n    pass\n"},
+        {**project_files("coexistence/modules_loaded"), "test_plain.py": "def test_plain():\n    pass\n"},
     )
 
     result = run_pytest(tmp_path, "-s", "-p", "no:flask", timeout=60)

@@ -16,54 +16,24 @@ import pytest
 
 from harness import Harness
 from harness.errors import ConcurrentRunError, HarnessError
-
-from .api_support import project_processes, tiny_project
-from .support import RUN_STATE_PREFIXES, still_running
+from tests.support.apps import APPS
+from tests.support.polling import wait_for
+from tests.support.processes import project_processes, still_running
+from tests.support.projects import clean_env, project_files, tiny_project
 
 UPSTREAM = '[tool.harness.services.up]\nenv = { UPSTREAM = "{url}" }\n'
 
-#: A test that holds its run open until every run of the scenario has reached it, then checks that
-#: its app's env file (found through HARNESS_ENV_FILE, as apps are told to) still holds its own run's
-#: values while the other run is live.
-TOGETHER = """
-import json
-import os
-import time
-import urllib.request
-from pathlib import Path
-
-from dotenv import dotenv_values
-
-RUNS = Path(os.environ["RUNS_DIR"])
-
-
-def env_of_app(url, name):
-    with urllib.request.urlopen(f"{url}/env?name={name}", timeout=10) as response:
-        return response.read().decode()
-
-
-def test_together(harness_app, harness_services):
-    env_file = env_of_app(harness_app.url, "HARNESS_ENV_FILE")
-    (RUNS / f"{os.getpid()}.json").write_text(json.dumps(
-        {"env_file": env_file, "log": str(harness_app.log_path), "app": harness_app.pid}
-    ))
-    deadline = time.monotonic() + 60
-    while len(list(RUNS.glob("*.json"))) < int(os.environ["RUNS_EXPECTED"]):
-        assert time.monotonic() < deadline, "the other run never came"
-        time.sleep(0.01)
-    assert dotenv_values(env_file)["UPSTREAM"] == harness_services["up"].url
-    assert env_of_app(harness_app.url, "UPSTREAM") == harness_services["up"].url
-    print(f"tiny app of this run: pid {harness_app.pid}")
-"""
+#: tests/harness/projects/concurrent_runs/test_t.py: a test that holds its run open until every run
+#: of the scenario has reached it, then checks that its app's env file (found through
+#: HARNESS_ENV_FILE, as apps are told to) still holds its own run's values while the other run is live.
+TOGETHER = project_files("concurrent_runs/test_t.py")
 
 
 def start_pytest(project: Path, runs: Path, expected: int, *args: str, **env: str) -> subprocess.Popen[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(RUN_STATE_PREFIXES)}
-    environment.update(RUNS_DIR=str(runs), RUNS_EXPECTED=str(expected), **env)
     return subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:flask", "-rA", *args],
         cwd=project,
-        env=environment,
+        env=clean_env(RUNS_DIR=str(runs), RUNS_EXPECTED=str(expected), **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -95,9 +65,7 @@ def test_two_runs_at_once_both_pass_each_with_its_own_env_file_and_log(
     tmp_path: Path, runs: Path, env_a: dict[str, str], env_b: dict[str, str]
 ) -> None:
     project = tmp_path / "project"
-    tiny_project(
-        project, app={"env_file": "env/functional.env"}, extra=UPSTREAM, files={"test_t.py": TOGETHER}
-    )
+    tiny_project(project, app={"env_file": "env/functional.env"}, extra=UPSTREAM, files=TOGETHER)
     started = time.time()
 
     first = start_pytest(project, runs, 2, **env_a)
@@ -130,16 +98,17 @@ def test_with_a_fixed_env_file_a_second_run_is_refused_at_once_naming_the_first(
         project,
         app={"env_file": "env/functional.env", "env_file_fixed": True},
         extra=UPSTREAM,
-        files={"test_t.py": TOGETHER},
+        files=TOGETHER,
     )
     started = time.time()
     first = start_pytest(project, runs, 2)  # waits for a second run that will never come in
     try:
-        deadline = time.monotonic() + 60
-        while not list(runs.glob("*.json")):
-            assert first.poll() is None, finish(first)
-            assert time.monotonic() < deadline, "the first run never reached its test"
-            time.sleep(0.01)
+        wait_for(
+            lambda: list(runs.glob("*.json")),
+            "the first run to reach its test",
+            60,
+            unless=lambda: None if first.poll() is None else f"the first run ended:\n{finish(first)}",
+        )
         runner = psutil.Process(first.pid)
 
         second = Harness.from_pyproject(pyproject)
@@ -195,32 +164,14 @@ def test_an_instance_name_that_cannot_name_a_file_is_refused(tmp_path: Path, mon
         Harness.from_pyproject(pyproject)
 
 
-CLAIM = """
-import os, sys
-from pathlib import Path
-from harness.errors import ConcurrentRunError
-from harness.files.claims import claim_instance
-from harness.files.owned import RunStamp
-state, env_file = Path(sys.argv[1]), Path(sys.argv[2])
-try:
-    claim = claim_instance(state, os.environ["PYTEST_XDIST_WORKER"], stamp=RunStamp.of_this_process("m"),
-                           fixed_env_file=env_file)
-except ConcurrentRunError as error:
-    print(f"refused: {error}", flush=True)
-    sys.exit(0)
-print("holding", flush=True)
-sys.stdin.readline()
-"""
-
-
 def test_a_fixed_env_file_names_a_sibling_xdist_worker_as_such(tmp_path: Path) -> None:
     """Two workers of one pytest-xdist run (same parent, the controller) and env_file_fixed: the
     refusal says it is this run's own other worker, and that -n is the way out."""
-    args = [sys.executable, "-c", CLAIM, str(tmp_path / ".harness"), str(tmp_path / "env" / "app.env")]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(RUN_STATE_PREFIXES)}
+    claim = APPS / "claim_instance.py"
+    args = [sys.executable, str(claim), str(tmp_path / ".harness"), str(tmp_path / "env" / "app.env")]
     first = subprocess.Popen(
         args,
-        env={**environment, "PYTEST_XDIST_WORKER": "gw0"},
+        env=clean_env(PYTEST_XDIST_WORKER="gw0"),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -230,7 +181,7 @@ def test_a_fixed_env_file_names_a_sibling_xdist_worker_as_such(tmp_path: Path) -
         assert first.stdout.readline().strip() == "holding"
         second = subprocess.run(
             args,
-            env={**environment, "PYTEST_XDIST_WORKER": "gw1"},
+            env=clean_env(PYTEST_XDIST_WORKER="gw1"),
             capture_output=True,
             text=True,
             timeout=60,

@@ -1,6 +1,6 @@
 """Validation of the service keys ``tls``, ``simulator``, ``options``, ``max_body_bytes`` and
 ``request_timeout``: one clear problem each, naming the key and the fix. A dummy simulator
-(simulator_support) stands in for the real ones."""
+(tests/support/simulators.py) stands in for the real ones."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from harness.config.model import ServiceConfig
 from harness.errors import ConfigError
 from harness.mocks.server import RequestLimits
 from harness.orchestrator import Harness
-
-from . import simulator_support
+from tests.support.simulators import register_echo
 
 SOURCE = Path("/project/pyproject.toml")
 WHERE = "tool.harness.services.api"
@@ -25,7 +24,7 @@ WHERE = "tool.harness.services.api"
 
 @pytest.fixture(autouse=True)
 def echo_simulator() -> Iterator[None]:
-    with simulator_support.register():
+    with register_echo():
         yield
 
 

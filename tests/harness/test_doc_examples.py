@@ -10,7 +10,6 @@ must equal that file: the docs cannot drift from what runs. The files also pass 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -20,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from .api_support import project_processes
-from .support import RUN_STATE_PREFIXES, run_pytest
+from tests.support.processes import project_processes
+from tests.support.projects import clean_env, project_file, run_pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "tests" / "examples"
@@ -83,24 +82,11 @@ def test_the_quickstart_runs_as_the_readme_says(quickstart: Path) -> None:
     assert not (quickstart / "env" / "functional.env").exists()  # removed, as the README says
 
 
-UNEXPECTED = """
-import requests
-
-from tests.unittest_checkout import CheckoutTests
-
-
-class Unexpected(CheckoutTests):
-    def test_checkout_without_priming_the_payments_mock(self) -> None:
-        requests.post(self.harness.app.url_for("/checkout"), json={"cart": "c-1"}, timeout=10)
-"""
-
-
 def run_unittest(project: Path, module: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(RUN_STATE_PREFIXES)}
     return subprocess.run(
         [sys.executable, "-m", "unittest", "-v", module],
         cwd=project,
-        env=env,
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -111,7 +97,9 @@ def run_unittest(project: Path, module: str) -> subprocess.CompletedProcess[str]
 def test_the_unittest_example_runs_without_pytest_with_the_same_verdict(quickstart: Path) -> None:
     started = time.time()
     (quickstart / "tests" / "__init__.py").write_text("")
-    (quickstart / "tests" / "unittest_unexpected.py").write_text(UNEXPECTED)
+    (quickstart / "tests" / "unittest_unexpected.py").write_text(
+        project_file("doc_examples/unittest_unexpected.py")
+    )
 
     passing = run_unittest(quickstart, "tests.unittest_checkout")
     failing = run_unittest(quickstart, "tests.unittest_unexpected")

@@ -2,7 +2,7 @@
 
 Files are written by harness's own writer (``RunFiles.write_env_file``, mark line included) and read
 back by the real readers: python-dotenv, Node's ``dotenv`` from npm (installed once per machine,
-see node_dotenv_support), ``set -a; . FILE`` in bash and in sh, and ``docker run --env-file`` --
+see tests/support/node_dotenv.py), ``set -a; . FILE`` in bash and in sh, and ``docker run --env-file`` --
 by its documented rules, and by the docker CLI itself where installed (it parses the file before
 it talks to the engine, so a stand-in engine records what it would start the container with).
 A value a dialect cannot carry is refused at start, with one message naming the variable, the
@@ -30,9 +30,8 @@ from harness.config import HarnessConfig, parse_table
 from harness.errors import ConfigError
 from harness.files.owned import RunStamp
 from harness.files.run_files import RunFiles
-
-from . import node_dotenv_support as node_dotenv
-from .api_support import tiny_project
+from tests.support import node_dotenv
+from tests.support.projects import tiny_project
 
 STAMP = RunStamp.of_this_process("harness-test-env-file-formats")
 

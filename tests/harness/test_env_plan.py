@@ -19,8 +19,8 @@ import pytest
 from harness import Harness
 from harness.cli import main
 from harness.secrets import mask_env
-
-from .api_support import project_processes, tiny_project
+from tests.support.processes import project_processes
+from tests.support.projects import tiny_project
 
 
 def ipv6_loopback() -> bool:

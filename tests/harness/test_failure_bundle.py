@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from .api_support import tiny_project
-from .support import run_pytest
-
-FAILING_TEST = """
-import urllib.request
-
-def test_calls_with_the_wrong_method(harness_app, harness_services):
-    harness_services["up"].expect_request("/thing", method="POST").respond_with_data("x")
-    urllib.request.urlopen(harness_app.url_for("/call")).read()
-"""
+from tests.support.projects import project_files, run_pytest, tiny_project
 
 
 def test_a_failing_test_reports_the_near_miss_and_the_masked_environment(tmp_path, monkeypatch):
@@ -20,7 +11,7 @@ def test_a_failing_test_reports_the_near_miss_and_the_masked_environment(tmp_pat
         tmp_path,
         env={"SERVICE_API_KEY": "s3cret-value", "MODE": "checkout"},
         extra='[tool.harness.services.up]\nenv = { UPSTREAM = "{url}" }\n',
-        files={"test_bundle.py": FAILING_TEST},
+        files=project_files("failure_bundle/test_bundle.py"),
     )
 
     result = run_pytest(tmp_path, "-q")
@@ -35,30 +26,12 @@ def test_a_failing_test_reports_the_near_miss_and_the_masked_environment(tmp_pat
     assert "INHERITED_NOISE" not in output.split("secrets masked")[1]  # unchanged: not repeated
 
 
-COLOURED_FAILURES = """
-import urllib.parse
-import urllib.request
-
-def say(app, text):
-    urllib.request.urlopen(app.url_for("/say?text=" + urllib.parse.quote(text))).read()
-
-def test_first(harness_app, harness_services):
-    harness_services["up"].expect_request("/never", method="POST", json={"a": 1}).respond_with_data("x")
-    say(harness_app, "\\x1b[31mRED ALERT\\x1b[0m \\x1b]0;title\\x07done\\x07")
-    urllib.request.urlopen(harness_app.url_for("/call")).read()
-
-def test_second(harness_app):
-    say(harness_app, "\\x1b[1;32mGREEN\\x1b[0m")
-    assert False, "second failure"
-"""
-
-
 def test_reports_quote_logs_without_escapes_expectations_as_written_and_the_environment_once(tmp_path):
     tiny_project(
         tmp_path,
         env={"MODE": "checkout"},
         extra='[tool.harness.services.up]\nenv = { UPSTREAM = "{url}" }\n',
-        files={"test_colour.py": COLOURED_FAILURES},
+        files=project_files("failure_bundle/test_colour.py"),
     )
 
     result = run_pytest(tmp_path, "-q")
@@ -75,25 +48,13 @@ def test_reports_quote_logs_without_escapes_expectations_as_written_and_the_envi
     assert "(shown in the report of test_colour.py::test_first)" in output
 
 
-LEAKY_APP_TEST = """
-import urllib.parse
-import urllib.request
-
-def test_the_app_logs_its_key(harness_app):
-    key = "sk-live-" + "SUPER" + "SECRET-123"  # in pieces: pytest quotes this source in the report
-    text = f"calling the weather API with key {key} now"
-    urllib.request.urlopen(harness_app.url_for("/say?text=" + urllib.parse.quote(text))).read()
-    assert False, "fails, so that the report quotes the log"
-"""
-
-
 def test_a_secret_value_from_the_configuration_is_masked_wherever_the_app_logs_it(tmp_path):
     """The app's log line carries the key without its name; the report knows the value (it gave it
     to the app under a secret name) and masks it all the same."""
     tiny_project(
         tmp_path,
         env={"WEATHER_API_KEY": "sk-live-SUPERSECRET-123", "SHORT_TOKEN": "abc"},
-        files={"test_leak.py": LEAKY_APP_TEST},
+        files=project_files("failure_bundle/test_leak.py"),
     )
 
     result = run_pytest(tmp_path, "-q")

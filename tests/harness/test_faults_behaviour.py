@@ -30,9 +30,8 @@ from harness.faults import FaultError
 from harness.faults.base import Fault
 from harness.faults.wire import LAST_CHUNK, chunk
 from harness.mocks import MockService
-
-from .fault_clients import CURL, fetch
-from .support import DEADLINE, wait_for
+from tests.support.clients import CURL, fetch
+from tests.support.polling import DEADLINE, wait_for
 
 #: Client read timeout against faults that never answer.
 SHORT = 0.2

@@ -29,8 +29,7 @@ from harness import faults
 from harness.faults.base import Fault
 from harness.faults.sse import EventLike
 from harness.mocks import MockService
-
-from .fault_clients import CLIENTS, Outcome, Trust, chain, fetch
+from tests.support.clients import CLIENTS, Outcome, Trust, chain, fetch
 
 #: The body the body faults promise (Content-Length 100).
 BODY = b"0123456789" * 10
@@ -49,7 +48,7 @@ TWO_EVENTS = b'data: {"n":1}\n\ndata: {"n":2}\n\n'
 @dataclass(frozen=True)
 class Raises:
     """A Python client raises exactly ``top``; ``inner`` types are each exactly somewhere in what it
-    wraps (see :func:`fault_clients.chain`); ``message`` is part of ``str(error)``."""
+    wraps (see :func:`tests.support.clients.chain`); ``message`` is part of ``str(error)``."""
 
     top: type[BaseException]
     inner: tuple[type[BaseException], ...] = ()
@@ -80,7 +79,7 @@ class Case:
     fault: Callable[[], Fault] | None
     expected: dict[str, Expect]
     timeout: float = LONG
-    #: Read the body as a stream (see fault_clients); curl always streams.
+    #: Read the body as a stream (see tests/support/clients.py); curl always streams.
     stream: bool = False
     #: Body bytes every streaming reader must have received (before the error).
     received: bytes | None = None

@@ -6,7 +6,8 @@ import os
 import time
 from pathlib import Path
 
-from .support import LEAK_TOKEN_VARIABLE, harness_processes, run_pytest
+from tests.support.processes import LEAK_TOKEN_VARIABLE, harness_processes
+from tests.support.projects import run_pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 

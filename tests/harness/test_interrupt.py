@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 
 import psutil
 
-from .support import tiny_app_command, wait_until_gone, write_project
-
-BLOCKING_TEST = """
-import os, pathlib, time
-
-def test_waits_forever(harness_app):
-    pathlib.Path(os.environ["PID_FILE"]).write_text(str(harness_app.pid))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # the runner is interrupted long before this ends
-        time.sleep(0.05)
-"""
+from tests.support.apps import tiny_app_command
+from tests.support.polling import wait_for
+from tests.support.processes import wait_until_gone
+from tests.support.projects import clean_env, project_files, write_project
 
 
-def _wait_for_file(path, process, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text():
-            return int(path.read_text())
-        if process.poll() is not None:
-            raise AssertionError(f"pytest ended early:\n{process.communicate()[0]}")
-        time.sleep(0.02)
-    raise AssertionError(f"{path} never appeared")
+def _ended(process: subprocess.Popen[str]) -> str | None:
+    return None if process.poll() is None else f"pytest ended early:\n{process.communicate()[0]}"
 
 
 def test_ctrl_c_during_a_test_stops_the_app_and_removes_the_env_file(tmp_path):
@@ -45,21 +29,26 @@ def test_ctrl_c_during_a_test_stops_the_app_and_removes_the_env_file(tmp_path):
         [tool.harness.env]
         TINY_GRANDCHILD = "1"
         """,
-        {"test_block.py": BLOCKING_TEST},
+        project_files("interrupt/test_block.py"),
     )
     pid_file = tmp_path / "app.pid"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HARNESS_"))}
-    env["PID_FILE"] = str(pid_file)
     runner = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s"],
         cwd=project,
-        env=env,
+        env=clean_env(PID_FILE=str(pid_file)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        app_pid = _wait_for_file(pid_file, runner)
+        app_pid = int(
+            wait_for(
+                lambda: pid_file.exists() and pid_file.read_text(),
+                str(pid_file),
+                30,
+                unless=lambda: _ended(runner),
+            )
+        )
         family = [app_pid, *(child.pid for child in psutil.Process(app_pid).children(recursive=True))]
         assert len(family) >= 2, "the app should have started its grandchild"
         assert (project / "env" / "run.env").exists()

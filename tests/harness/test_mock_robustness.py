@@ -37,8 +37,7 @@ from werkzeug.wrappers import Request, Response
 from harness.errors import HarnessError
 from harness.mocks import MockService
 from harness.run.tls import CertificateAuthority
-
-from .support import DEADLINE, wait_for
+from tests.support.polling import DEADLINE, wait_for
 
 #: The expectation every test checks the service with after the abuse.
 NEXT = "/next"

@@ -20,8 +20,7 @@ from werkzeug.wrappers import Request, Response
 import harness.mocks
 from harness import faults
 from harness.mocks import JournalEntry, MockService, RequestState
-
-from .support import DEADLINE, wait_for
+from tests.support.polling import DEADLINE, wait_for
 
 
 @pytest.fixture

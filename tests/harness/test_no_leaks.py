@@ -25,8 +25,9 @@ import pytest
 from harness import Harness
 from harness.config import HarnessConfig, parse_table
 from harness.orchestrator import _live
-
-from .support import still_running
+from tests.support.apps import TRIVIAL_APP
+from tests.support.polling import poll
+from tests.support.processes import alive, still_running
 
 # pid_max is 32768 on machines like this one: over hundreds of cycles a pid is reused by another
 # process, so processes are tracked as psutil handles, whose identity includes the start time.
@@ -35,8 +36,6 @@ from .support import still_running
 def _handle(pid: int) -> psutil.Process:
     return psutil.Process(pid)
 
-
-TRIVIAL_APP = Path(__file__).resolve().parents[2] / "bench" / "apps" / "trivial_app.py"
 
 #: The number of cycles the claim is about; never lowered to save time.
 CYCLES = 200
@@ -57,9 +56,7 @@ class Usage:
     @classmethod
     def now(cls) -> Usage:
         me = psutil.Process()
-        children = frozenset(
-            child.pid for child in me.children(recursive=True) if _status(child) != psutil.STATUS_ZOMBIE
-        )
+        children = frozenset(child.pid for child in me.children(recursive=True) if alive(child))
         return cls(me.num_fds(), threading.active_count(), me.num_threads(), children)
 
     def within(self, limit: Usage) -> bool:
@@ -78,13 +75,6 @@ class Usage:
         )
 
 
-def _status(process: psutil.Process) -> str:
-    try:
-        return process.status()
-    except psutil.Error:
-        return psutil.STATUS_ZOMBIE  # gone counts as gone
-
-
 def open_fds() -> dict[int, str]:
     """Every open descriptor of this process and what it refers to (like ``lsof -p``)."""
     described = {}
@@ -98,12 +88,7 @@ def open_fds() -> dict[int, str]:
 
 def settled_to(expected: Usage, timeout: float = SETTLE_SECONDS) -> Usage:
     """Poll until the runner's usage is back within ``expected`` or ``timeout`` passes; return the last."""
-    deadline = time.monotonic() + timeout
-    while True:
-        current = Usage.now()
-        if current.within(expected) or time.monotonic() >= deadline:
-            return current
-        time.sleep(0.02)
+    return poll(Usage.now, lambda current: current.within(expected), timeout=timeout, interval=0.02)
 
 
 def assert_back_to(before: Usage, fds_before: dict[int, str], what: str) -> Usage:

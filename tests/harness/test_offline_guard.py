@@ -5,19 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness import Harness
-
-from .api_support import app_env, http_get, tiny_project
-from .support import run_pytest
-
-CALLS_OUT = """
-import urllib.request
-
-def test_calls_the_real_cloud(harness_app):
-    urllib.request.urlopen(harness_app.url_for("/call")).read()
-
-def test_stays_home(harness_app):
-    urllib.request.urlopen(harness_app.url_for("/health")).read()
-"""
+from tests.support.apps import app_env, http_get
+from tests.support.projects import project_files, run_pytest, tiny_project
 
 
 @pytest.mark.parametrize("enabled", [True, False])
@@ -26,7 +15,7 @@ def test_a_call_to_a_real_host_fails_that_test_naming_the_host(tmp_path, enabled
         tmp_path,
         app={"offline_guard": enabled},
         env={"UPSTREAM": "http://api.example.invalid/v1"},
-        files={"test_out.py": CALLS_OUT},
+        files=project_files("offline_guard/test_out.py"),
     )
 
     result = run_pytest(tmp_path, "-q", "-p", "no:randomly")

@@ -7,63 +7,8 @@ import time
 
 import pytest
 
-from .api_support import project_processes
-from .support import run_pytest, write_project
-
-NODE_APP = """
-const http = require("http");
-
-const port = Number(process.env.PORT);
-const upstream = process.env.UPSTREAM_URL;
-
-http
-  .createServer((req, res) => {
-    console.log(`node app ${req.method} ${req.url}`);
-    if (req.url === "/health") {
-      res.end("ok");
-    } else if (req.url === "/proxy") {
-      http
-        .get(upstream + "/x", (answer) => {
-          let body = "";
-          answer.on("data", (chunk) => (body += chunk));
-          answer.on("end", () => {
-            res.writeHead(answer.statusCode);
-            res.end(body);
-          });
-        })
-        .on("error", (error) => {
-          res.writeHead(502);
-          res.end(String(error));
-        });
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  })
-  .listen(port, "127.0.0.1", () => console.log(`node app listening on ${port}`));
-"""
-
-TEST_FILE = """
-import http.client
-
-
-def get(app_url, path):
-    host, port = app_url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=10)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read().decode()
-    finally:
-        connection.close()
-
-
-def test_proxy_returns_the_primed_body(harness_app_url, harness_services):
-    harness_services["up"].expect_request("/x", method="GET").respond_with_data("primed body")
-
-    assert get(harness_app_url, "/proxy") == (200, "primed body")
-    assert [entry.path for entry in harness_services["up"].requests] == ["/x"]
-"""
+from tests.support.processes import project_processes
+from tests.support.projects import project_files, run_pytest, write_project
 
 
 def test_node_app(tmp_path):
@@ -80,7 +25,7 @@ def test_node_app(tmp_path):
         [tool.harness.services.up]
         env = { UPSTREAM_URL = "{url}" }
         """,
-        {"app.js": NODE_APP, "test_node.py": TEST_FILE},
+        project_files("node_app"),
     )
 
     started = time.time()

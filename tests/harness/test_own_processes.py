@@ -28,8 +28,8 @@ from harness.process import procscan
 from harness.process.teardown import processes_with_marker, stop_process_tree
 from harness.run import records
 from harness.run.guard import Watchdog
-
-from .support import DEADLINE, LEAK_TOKEN_VARIABLE, still_running
+from tests.support.polling import DEADLINE
+from tests.support.processes import LEAK_TOKEN_VARIABLE, still_running
 
 pytestmark = pytest.mark.skipif(not procscan.LINUX, reason="the marker sweeps read /proc (Linux)")
 

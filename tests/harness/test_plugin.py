@@ -10,41 +10,8 @@ import pytest
 
 from harness.config import parse_table
 from harness.errors import ConfigError
-
-from .api_support import project_processes, tiny_project
-from .support import run_pytest
-
-#: Helpers for the generated projects' tests: GET without any proxy, and a record of what each test saw.
-PROJECT_CONFTEST = """
-import http.client
-import urllib.parse
-from pathlib import Path
-
-import pytest
-
-RECORD = Path(__file__).parent / "seen.txt"
-
-
-def get(url):
-    parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
-        response = connection.getresponse()
-        return response.status, response.read().decode()
-    finally:
-        connection.close()
-
-
-@pytest.fixture
-def seen(request, harness_app):
-    status, who = get(harness_app.url_for("/env?name=WHO"))
-    assert status == 200
-    assert who == harness_app.profile  # the app really runs with that profile's env
-    with RECORD.open("a") as record:
-        record.write(f"{request.node.nodeid} {harness_app.profile} {harness_app.pid}\\n")
-    return harness_app
-"""
+from tests.support.processes import project_processes
+from tests.support.projects import WEB, project_files, run_pytest, tiny_project
 
 
 def run(project: Path, *args: str):
@@ -79,39 +46,7 @@ def profiles_project(tmp_path):
         [tool.harness.profiles.p2]
         env = { WHO = "p2" }
         """,
-        files={
-            "conftest.py": PROJECT_CONFTEST,
-            "test_plain.py": """
-                import pytest
-
-                def test_one(seen): pass
-                def test_two(seen): pass
-
-                @pytest.mark.harness_profile("p1")
-                def test_marked(seen): pass
-
-                def test_three(seen, harness_app_url):
-                    assert harness_app_url == seen.url
-            """,
-            "test_class.py": """
-                import pytest
-
-                @pytest.mark.harness_profile("p1")
-                class TestP1:
-                    def test_a(self, seen): pass
-                    def test_b(self, seen): pass
-
-                def test_outside_class(seen): pass
-            """,
-            "test_module.py": """
-                import pytest
-
-                pytestmark = pytest.mark.harness_profile("p2")
-
-                def test_c(seen): pass
-                def test_d(seen): pass
-            """,
-        },
+        files=WEB | project_files("plugin/conftest.py", "plugin/profiles"),
     )
     return tmp_path
 
@@ -161,55 +96,6 @@ def test_harness_profile_option_sets_the_default_and_keep_env_keeps_env_files(pr
     assert kept == ["harness.p1.env", "harness.p2.env"]
 
 
-MOCKS_CONFTEST = (
-    PROJECT_CONFTEST
-    + """
-
-@pytest.fixture(scope="session")
-def primed(harness):
-    harness.services["loose"].expect_request("/base").respond_with_data("from the session")
-"""
-)
-
-MOCKS_TESTS = """
-from conftest import get
-
-
-def test_session_and_own_expectations(primed, harness_services):
-    harness_services["loose"].expect_request("/added").respond_with_data("added by this test")
-    assert get(harness_services["loose"].url_for("/added")) == (200, "added by this test")
-    assert get(harness_services["loose"].url_for("/base")) == (200, "from the session")
-
-
-def test_own_expectations_are_gone_session_ones_stay(primed, harness_services):
-    assert get(harness_services["loose"].url_for("/base")) == (200, "from the session")
-    status, _ = get(harness_services["loose"].url_for("/added"))
-    assert status == 500  # unmatched; "loose" is not strict, so this test still passes
-
-
-def test_app_reaches_the_mock(harness_app, harness_services):
-    harness_services["up"].expect_request("/thing").respond_with_data("primed")
-    assert get(harness_app.url_for("/call")) == (200, "primed")
-
-
-def test_unmatched_request(harness_app, harness_services):
-    status, _ = get(harness_app.url_for("/call"))
-    assert status == 502  # the test itself is happy; strict mode is not
-
-
-def test_after_the_unmatched_one(harness_app, harness_services):
-    assert harness_services["up"].requests == []
-    get(harness_app.url_for("/env?name=EARLIER_TEST_MARK"))
-
-
-def test_failing(harness_app, harness_services):
-    harness_services["up"].expect_request("/thing").respond_with_data("seen in the report")
-    get(harness_app.url_for("/call"))
-    get(harness_app.url_for("/env?name=THIS_TEST_MARK"))
-    assert False, "deliberate failure"
-"""
-
-
 def test_mock_expectations_strict_mode_and_failure_report(tmp_path):
     tiny_project(
         tmp_path,
@@ -220,7 +106,7 @@ def test_mock_expectations_strict_mode_and_failure_report(tmp_path):
         [tool.harness.services.loose]
         strict = false
         """,
-        files={"conftest.py": MOCKS_CONFTEST, "test_mocks.py": MOCKS_TESTS},
+        files=WEB | project_files("plugin/conftest.py", "plugin/mocks"),
     )
 
     result = run(tmp_path, "-v")
@@ -330,30 +216,7 @@ def test_a_misspelled_profile_is_a_usage_error_at_collection_with_a_suggestion(t
     tiny_project(
         tmp_path,
         extra='[tool.harness.profiles.retrying]\nenv = { WHO = "retrying" }\n',
-        files={
-            "test_p.py": """
-            import pytest
-
-            def test_base(harness_app):
-                pass
-
-            @pytest.mark.harness_profile("retyring")
-            def test_one(harness_app):
-                pass
-
-            @pytest.mark.harness_profile("retyring")
-            def test_two(harness_app_url):
-                pass
-
-            @pytest.mark.harness_profile("nothing_like_it")
-            def test_three(harness_app):
-                pass
-
-            @pytest.mark.harness_profile("not_a_harness_test")
-            def test_not_harness():
-                pass
-            """
-        },
+        files=project_files("plugin/misspelled_profile"),
     )
 
     result = run(tmp_path)

@@ -11,36 +11,18 @@ import uuid
 import pytest
 
 from harness.process import procscan, teardown
-
-from .api_support import alive
+from tests.support.apps import APPS
+from tests.support.processes import alive
 
 pytestmark = pytest.mark.skipif(not procscan.LINUX, reason="reads /proc")
-
-# A process tree with a child forked by a thread that stays alive (so the child is listed under
-# that thread, not the main one), a grandchild, and a zombie child. Prints its children's pids.
-TREE = """
-import os, subprocess, threading, time
-started = threading.Event()
-def in_thread():
-    global shell
-    shell = subprocess.Popen(["sh", "-c", "sleep 3600 & echo $!; wait"], stdout=subprocess.PIPE)
-    shell.grandchild = int(shell.stdout.readline())
-    started.set()
-    time.sleep(3600)
-threading.Thread(target=in_thread, daemon=True).start()
-started.wait()
-sleeper = subprocess.Popen(["sleep", "3600"])
-zombie = subprocess.Popen(["true"])
-os.waitid(os.P_PID, zombie.pid, os.WEXITED | os.WNOWAIT)  # it has exited; left unreaped
-print(shell.pid, shell.grandchild, sleeper.pid, zombie.pid, flush=True)
-time.sleep(3600)
-"""
 
 
 @pytest.fixture
 def tree():
-    """(root pid, [shell, grandchild, sleeper, zombie]) of a running TREE, killed afterwards."""
-    root = subprocess.Popen([sys.executable, "-c", TREE], stdout=subprocess.PIPE, start_new_session=True)
+    """(root pid, [shell, grandchild, sleeper, zombie]) of a running apps/process_tree.py (a child
+    forked by a thread, a grandchild, a zombie), killed afterwards."""
+    program = APPS / "process_tree.py"
+    root = subprocess.Popen([sys.executable, str(program)], stdout=subprocess.PIPE, start_new_session=True)
     try:
         assert root.stdout is not None
         yield root.pid, [int(pid) for pid in root.stdout.readline().split()]

@@ -11,18 +11,12 @@ import dotenv
 import pytest
 
 from harness import Harness, HarnessError
-
-from .api_support import alive, app_env, assert_gone, http_get, tiny_pids, tiny_project
-from .support import TINY_APP, tiny_app_command
+from tests.support.apps import TINY_APP, app_env, http_get, tiny_app_command, tiny_pids
+from tests.support.processes import alive, assert_gone
+from tests.support.projects import tiny_project, who_profiles
 
 #: Two profiles that differ only in the WHO their app reports.
-LEFT_AND_RIGHT = """
-[tool.harness.profiles.left]
-env = { WHO = "left" }
-
-[tool.harness.profiles.right]
-env = { WHO = "right" }
-"""
+LEFT_AND_RIGHT = who_profiles("left", "right")
 
 SERVICE_X = """
 [tool.harness.services.x]

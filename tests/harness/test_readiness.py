@@ -9,9 +9,9 @@ import pytest
 from harness import Harness
 from harness.errors import AppExitedError, AppStartTimeoutError
 from harness.process import readiness
-
-from .api_support import assert_gone, http_get, tiny_pids, tiny_project
-from .support import TINY_APP
+from tests.support.apps import TINY_APP, http_get, tiny_pids
+from tests.support.processes import assert_gone
+from tests.support.projects import tiny_project
 
 #: Generous startup timeout for cases that must fail *before* it runs out.
 GENEROUS = 20

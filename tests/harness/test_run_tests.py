@@ -15,6 +15,8 @@ from types import ModuleType
 
 import pytest
 
+from tests.support.projects import project_files
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -121,32 +123,6 @@ def test_a_quiet_step_shows_the_elapsed_time(capsys: pytest.CaptureFixture[str])
 # End to end: the README's commands before and after a real tox run
 # --------------------------------------------------------------------------------------------------
 
-TOX_INI = """\
-[tox]
-env_list = functional
-
-[testenv:functional]
-package = editable
-dependency_groups = test
-commands = pytest tests/functional {posargs}
-"""
-
-PYPROJECT = """\
-[build-system]
-requires = ["setuptools>=77"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "run-tests-probe"
-version = "0"
-
-[tool.setuptools]
-py-modules = []
-
-[dependency-groups]
-test = ["pytest"]
-"""
-
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
@@ -155,8 +131,8 @@ def project(tmp_path: Path) -> Path:
     (root / "tests" / "functional").mkdir(parents=True)
     (root / "tests" / "harness").mkdir()
     shutil.copy2(ROOT / "run_tests.py", root / "run_tests.py")
-    (root / "pyproject.toml").write_text(PYPROJECT)
-    (root / "tox.ini").write_text(TOX_INI)
+    for name, text in project_files("run_tests_probe").items():  # pyproject.toml, tox.ini
+        (root / name).write_text(text)
     (root / "tests" / "functional" / "test_f.py").write_text("def test_functional():\n    pass\n")
     (root / "tests" / "harness" / "test_h.py").write_text("def test_harness():\n    pass\n")
     return root

@@ -30,9 +30,7 @@ from harness.secrets import (
     mask_text,
     secret_values,
 )
-
-from .api_support import tiny_project
-from .support import run_pytest
+from tests.support.projects import project_files, run_pytest, tiny_project
 
 JWT_VALUE = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXBhcnQ"
 PEM_KEY = (
@@ -481,32 +479,12 @@ def test_harness_up_masks_the_app_s_own_secret_values_in_the_log_it_follows(tmp_
     assert out.getvalue().startswith(f"boot with key {MASK} done\n")
 
 
-FAILING_TEST = """
-import json
-import urllib.request
-
-def test_calls_with_secrets(harness_app, harness_services):
-    harness_services["up"].expect_request("/thing", method="POST", headers={"api-key": "expected-hunter2"})
-    urllib.request.urlopen(harness_app.url_for("/env?name=PGPASS&sig=applog-hunter2")).read()
-    request = urllib.request.Request(
-        harness_services["up"].url + "/thing?api-version=1&sig=query-hunter2",
-        data=json.dumps({"user": "ada", "password": "body-hunter2"}).encode(),
-        headers={"api-key": "sent-hunter2", "Content-Type": "application/json"},
-    )
-    try:
-        urllib.request.urlopen(request).read()
-    except Exception:
-        pass
-    assert False, "fails on purpose"
-"""
-
-
 def test_the_failure_report_masks_env_log_and_requests(tmp_path):
     tiny_project(
         tmp_path,
         env=ISSUE_ENV,
         extra='[tool.harness.services.up]\nenv = { UPSTREAM = "{url}" }\n',
-        files={"test_leaky.py": FAILING_TEST},
+        files=project_files("secrets/test_leaky.py"),
     )
 
     result = run_pytest(tmp_path, "-q", "--tb=short")  # short: the test's own source is not quoted

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from .support import LEAK_TOKEN_VARIABLE, RUN_STATE_PREFIXES, harness_processes
+from tests.support.processes import LEAK_TOKEN_VARIABLE, harness_processes
+from tests.support.projects import clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARDS = 2
@@ -35,9 +36,7 @@ def checkout(tmp_path: Path) -> Path:
 
 
 def pytest_in(checkout: Path, *args: str, instance: str | None = None) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(RUN_STATE_PREFIXES)}
-    if instance:
-        env["HARNESS_INSTANCE"] = instance  # what the recipe's matrix sets per shard
+    env = clean_env(**({"HARNESS_INSTANCE": instance} if instance else {}))  # the matrix's, per shard
     return subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
         cwd=checkout,

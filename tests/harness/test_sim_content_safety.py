@@ -21,8 +21,7 @@ from harness.mocks.server import MockService
 from harness.run.tls import CertificateAuthority
 from harness.simulators.base import SimulatorError
 from harness.simulators.content_safety import ContentSafetySimulator
-
-from .simulator_support import bracketed, serving
+from tests.support.simulators import bracketed, serving
 
 KEY = "safety-key"
 OPTIONS = {

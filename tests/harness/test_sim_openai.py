@@ -17,8 +17,7 @@ from harness import faults
 from harness.mocks.server import MockService
 from harness.run.tls import CertificateAuthority
 from harness.simulators.azure_openai import AzureOpenAISimulator
-
-from .simulator_support import bracketed, serving
+from tests.support.simulators import bracketed, serving
 
 KEY = "test-key"
 API_VERSION = "2024-10-21"

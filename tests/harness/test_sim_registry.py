@@ -21,11 +21,9 @@ from harness.config import parse_table
 from harness.errors import ConfigError
 from harness.simulators import GROUP, SimulatorLoadError, SimulatorRegistry
 from harness.simulators.azure_search import AzureSearchSimulator
-
-from . import simulator_support
-from .api_support import tiny_project
-from .simulator_support import EchoSimulator
-from .support import run_pytest, run_python
+from tests.support.apps import APPS
+from tests.support.projects import project_files, run_pytest, run_python, tiny_project
+from tests.support.simulators import EchoSimulator, register_echo
 
 EXAMPLE = Path(__file__).parent / "plugins" / "example_simulator"
 DOCS = Path(__file__).parents[2] / "docs" / "simulators.md"
@@ -54,19 +52,7 @@ def test_the_builtin_simulators_are_entry_points_of_harness_s_distribution() -> 
 
 
 def test_only_the_named_simulator_is_imported() -> None:
-    program = """
-import json, sys
-from harness.config import parse_table
-parse_table({"command": ["app"], "services": {"plain": {}}}, __import__("pathlib").Path("/p/pyproject.toml"))
-plain = sorted(name for name in sys.modules if name.startswith("harness.simulators"))
-parse_table(
-    {"command": ["app"], "services": {"search": {"simulator": "azure_search"}}},
-    __import__("pathlib").Path("/p/pyproject.toml"),
-)
-named = sorted(name for name in sys.modules if name.startswith("harness.simulators."))
-print(json.dumps([plain, named]))
-"""
-    result = run_python(Path.cwd(), "-c", program, timeout=60)
+    result = run_python(Path.cwd(), str(APPS / "simulator_imports.py"), timeout=60)
     assert result.returncode == 0, result.stderr
     plain, named = json.loads(result.stdout)
     assert plain == []  # a configuration without simulators reads no entry point, imports none
@@ -79,7 +65,7 @@ print(json.dumps([plain, named]))
 
 def test_a_registration_lasts_until_its_block_ends() -> None:
     assert "echo" not in simulators.kinds()
-    with simulator_support.register() as registration:
+    with register_echo() as registration:
         assert registration.kind == "echo"
         assert simulators.kinds()[-1] == "echo"
         assert simulators.simulator_class("echo") is EchoSimulator
@@ -237,32 +223,6 @@ def installed_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-WEATHER_TESTS = """
-import requests
-
-
-def test_the_installed_simulator_answers_and_is_primed(harness_services):
-    weather = harness_services["weather"]
-    sim = weather.simulator
-    assert type(sim).__module__ == "example_simulator"
-
-    def celsius(city):
-        return requests.get(f"{weather.url}/weather/{city}", timeout=10).json()["celsius"]
-
-    assert celsius("Oslo") == 18  # the option
-    sim.answer_next(-5, city="Oslo")
-    sim.set_temperature("Rome", 31)
-    assert [celsius("Oslo"), celsius("Oslo"), celsius("Rome")] == [-5, 18, 31]
-    assert sim.pending == []
-    assert weather.requests[0].expectation == "simulator weather"
-
-
-def test_the_next_test_starts_from_the_options(harness_services):
-    url = harness_services["weather"].url
-    assert requests.get(f"{url}/weather/Rome", timeout=10).json() == {"city": "Rome", "celsius": 18}
-"""
-
-
 def test_a_separately_installed_simulator_works_through_its_entry_point(
     installed_example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -278,7 +238,7 @@ def test_a_separately_installed_simulator_works_through_its_entry_point(
         [tool.harness.services.weather.options]
         celsius = 18
         """,
-        files={"test_weather.py": WEATHER_TESTS},
+        files=project_files("sim_registry/test_weather.py"),
     )
     monkeypatch.setenv("PYTHONPATH", str(installed_example))
     result = run_pytest(tmp_path, "-q")

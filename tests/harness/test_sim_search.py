@@ -18,8 +18,7 @@ from harness import faults
 from harness.mocks.server import MockService
 from harness.run.tls import CertificateAuthority
 from harness.simulators.azure_search import AzureSearchSimulator
-
-from .simulator_support import bracketed, serving
+from tests.support.simulators import bracketed, serving
 
 KEY = "search-key"
 DOCS = [

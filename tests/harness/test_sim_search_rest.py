@@ -17,8 +17,7 @@ from harness.errors import ConfigError
 from harness.mocks.server import MockService
 from harness.simulators.azure_search import AzureSearchSimulator
 from harness.simulators.base import SimulatorError
-
-from .simulator_support import serving
+from tests.support.simulators import serving
 
 VERSION = {"api-version": "2024-07-01"}
 HEADERS = {"api-key": "k"}

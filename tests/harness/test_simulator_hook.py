@@ -1,4 +1,4 @@
-"""The simulator hook of a mock service, with a dummy simulator (simulator_support.EchoSimulator).
+"""The simulator hook of a mock service, with a dummy simulator (tests/support/simulators.py: EchoSimulator).
 
 A simulator answers what no expectation matches; a test's own ``expect_request`` always wins. These
 tests pin that contract independently of the real simulators (Azure OpenAI, Search, Content Safety).
@@ -16,11 +16,8 @@ import requests
 from harness import Harness, faults
 from harness.config import parse_table
 from harness.mocks import MockService
-
-from . import simulator_support
-from .api_support import tiny_project
-from .simulator_support import EchoSimulator
-from .support import run_pytest
+from tests.support.projects import project_files, run_pytest, tiny_project
+from tests.support.simulators import EchoSimulator, register_echo
 
 SOURCE = Path("/project/pyproject.toml")
 
@@ -144,7 +141,7 @@ def test_a_wrapped_simulator_answers_an_unknown_path_with_its_not_found(service,
 
 
 def test_a_configured_simulator_is_built_with_its_options_and_named_after_the_service(tmp_path):
-    with simulator_support.register():
+    with register_echo():
         config = parse_table(
             {
                 "command": ["app"],
@@ -166,46 +163,12 @@ def test_a_configured_simulator_is_built_with_its_options_and_named_after_the_se
 
 # -- through the pytest plugin -----------------------------------------------------------------------
 
-PROJECT_CONFTEST = """
-from werkzeug.wrappers import Response
-
-from harness import simulators
-from harness.simulators import Simulator, json_response
-
-
-class Greeter(Simulator):
-    kind = "greeter"
-
-    def handle(self, request):
-        if request.path == "/hello":
-            return json_response({"hello": self.service_name})
-        return None
-
-
-simulators.register("greeter", Greeter)  # for the whole run: a project's own simulator
-"""
-
-PROJECT_TESTS = """
-import requests
-
-
-def test_the_simulator_is_reachable_and_answers(harness_services):
-    greeter = harness_services["chat"].simulator
-    assert type(greeter).__name__ == "Greeter"
-    assert greeter.service_name == "chat"
-    assert requests.get(harness_services["chat"].url + "/hello", timeout=10).json() == {"hello": "chat"}
-
-
-def test_an_unknown_route_fails_the_strict_test(harness_services):
-    assert requests.get(harness_services["chat"].url + "/nope", timeout=10).status_code == 404
-"""
-
 
 def test_the_pytest_plugin_reaches_the_simulator_and_strictness_applies(tmp_path):
     tiny_project(
         tmp_path,
         extra='[tool.harness.services.chat]\nsimulator = "greeter"\nenv = { CHAT_URL = "{url}" }\n',
-        files={"conftest.py": PROJECT_CONFTEST, "test_chat.py": PROJECT_TESTS},
+        files=project_files("simulator_hook"),
     )
     result = run_pytest(tmp_path, "-q")
     output = result.stdout + result.stderr

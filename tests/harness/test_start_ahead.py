@@ -12,9 +12,9 @@ import pytest
 
 from harness import Harness
 from harness.errors import AppExitedError
-
-from .api_support import project_processes, tiny_project
-from .support import DEADLINE, run_pytest, still_running, wait_for
+from tests.support.polling import DEADLINE, wait_for
+from tests.support.processes import project_processes, still_running
+from tests.support.projects import project_files, run_pytest, tiny_project
 
 PROFILES = """
 [tool.harness.profiles.one]
@@ -111,37 +111,6 @@ def test_a_run_that_stops_while_an_app_starts_ahead_stops_it_at_once(tmp_path: P
     assert not project_processes(tmp_path, started)
 
 
-OTHERS_STARTED = """
-import os
-import time
-
-import psutil
-
-
-def apps_of(marker):
-    found = set()
-    for process in psutil.process_iter():
-        try:
-            if process.environ().get("HARNESS_RUN_MARKER") == marker:
-                found.add(process.environ().get("WHO"))
-        except psutil.Error:
-            pass
-    return found
-
-
-def test_one(harness, harness_app):
-    # The other profiles' apps started ahead, before any of their tests ran.
-    deadline = time.monotonic() + 30
-    while apps_of(harness.marker) != {"one", "two", "three"}:
-        assert time.monotonic() < deadline, apps_of(harness.marker)
-        time.sleep(0.01)
-
-
-def test_services_only(harness_services):
-    pass
-"""
-
-
 def profile_test(profile: str) -> str:
     """A test module with one test that needs the app of ``profile``."""
     mark = f"@pytest.mark.harness_profile({profile!r})"
@@ -150,7 +119,7 @@ def profile_test(profile: str) -> str:
 
 def test_the_plugin_starts_the_selected_profiles_apps_ahead_in_order(tmp_path: Path) -> None:
     files = {
-        "test_a.py": "import pytest\npytestmark = pytest.mark.harness_profile('one')\n" + OTHERS_STARTED,
+        **project_files("start_ahead/test_a.py"),
         **{f"test_{name}.py": profile_test(name) for name in ("two", "three", "unused")},
     }
     extra = PROFILES + '\n[tool.harness.profiles.unused]\nenv = { WHO = "unused" }\n'

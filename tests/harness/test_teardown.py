@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest
@@ -15,9 +14,10 @@ import pytest
 from harness import Harness
 from harness.process import procscan
 from harness.process.teardown import stop_process_tree
-
-from .api_support import alive, assert_gone, http_get, tiny_pids, tiny_project
-from .support import APPS, write_project
+from tests.support.apps import APPS, http_get, tiny_pids
+from tests.support.polling import wait_for
+from tests.support.processes import alive, assert_gone
+from tests.support.projects import tiny_project, write_project
 
 
 def _tree(pid: int) -> dict[int, list[str]]:
@@ -81,16 +81,17 @@ def test_process_that_left_the_group_is_found_by_its_marker(tmp_path):
 
 def _marked_sleeper(marker: str, timeout: float = 10) -> int:
     """Pid of the ``sleep`` process carrying the run ``marker`` (polled: the shell starts it async)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def find() -> int | None:
         for process in psutil.process_iter(["name"]):
             try:
                 if process.info["name"] == "sleep" and process.environ().get("HARNESS_RUN_MARKER") == marker:
                     return process.pid
             except psutil.Error:
                 continue
-        assert time.monotonic() < deadline, "the setsid'd sleeper never appeared"
-        time.sleep(0.02)
+        return None
+
+    return wait_for(find, "the setsid'd sleeper", timeout)
 
 
 def test_app_ignoring_sigterm_is_killed_and_the_stop_says_forced(tmp_path):

@@ -13,10 +13,7 @@ import shutil
 import socket
 import ssl
 import sys
-import textwrap
-import time
 import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +22,10 @@ import pytest
 
 from harness import Harness, faults
 from harness.run.tls import TRUST_VARIABLES
-
-from .api_support import app_env, assert_gone, http_get, tiny_project
-from .support import APPS, run_python
+from tests.support.apps import APPS, app_env, http_get
+from tests.support.polling import poll
+from tests.support.processes import assert_gone
+from tests.support.projects import run_python, tiny_project
 
 TLS_APP = APPS / "tls_client_app.py"
 COMMAND = f'["{sys.executable}", "{TLS_APP}"]'
@@ -74,17 +72,6 @@ def target(h: Harness, client: str) -> str:
     return h.services["api"].url + ("" if client == "openai" else "/thing")
 
 
-def eventually(condition: Callable[[], object], timeout: float = 10.0) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` passes (the mock records a refused handshake
-    in its own thread, possibly just after the client gave up)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def check_clients(h: Harness, clients: tuple[str, ...], *, alerts: bool = True) -> list[int]:
     """Every client succeeds from the app; from the untrusting app every one fails verification
     (and, with ``alerts``, tells the mock so with an ``unknown ca`` alert: Node just hangs up).
@@ -106,7 +93,9 @@ def check_clients(h: Harness, clients: tuple[str, ...], *, alerts: bool = True) 
     assert len(api.requests) == reached
     if not alerts:
         return [trusting.pid, untrusting.pid]
-    assert eventually(lambda: len(api.tls_errors) >= len(clients)), api.tls_errors
+    # The mock records a refused handshake in its own thread, possibly just after the client gave up.
+    poll(lambda: len(api.tls_errors) >= len(clients))
+    assert len(api.tls_errors) >= len(clients), api.tls_errors
     assert all("unknown ca" in error.lower() for error in api.tls_errors), api.tls_errors
     assert "the client does not trust the run's CA; fix:" in api.describe_requests()
     return [trusting.pid, untrusting.pid]
@@ -303,18 +292,7 @@ def test_a_stale_bundle_of_a_dead_run_is_swept(tmp_path):
 
 def test_a_run_without_tls_services_makes_no_ca_and_never_imports_trustme(tmp_path):
     tiny_project(tmp_path, extra='[tool.harness.services.plain]\nenv = { PLAIN_URL = "{url}" }\n')
-    script = textwrap.dedent(
-        """
-        import sys
-        from harness import Harness
-        h = Harness.from_pyproject("pyproject.toml")
-        h.start()
-        print(h.ca_bundle, h.certificate_authority, sorted(
-            name for name in ("trustme", "cryptography") if name in sys.modules))
-        h.stop()
-        """
-    )
-    done = run_python(tmp_path, "-c", script, timeout=60)
+    done = run_python(tmp_path, str(APPS / "tls_free_run.py"), timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "None None []"
     assert not (tmp_path / ".harness" / "tls").exists()

@@ -21,20 +21,9 @@ from harness.simulators.azure_search import AzureSearchSimulator
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = Path(__file__).parent / "typing_examples" / "test_typed_api.py"
-
 #: Mistakes mypy must find in a user's code; each line that must be reported ends ``# error: <code>``.
-MISTYPED = """\
-from harness import MockService, faults
-from harness.simulators.azure_openai import AzureOpenAISimulator
+MISTYPED = EXAMPLE.with_name("mistyped.py")
 
-
-def misuse(service: MockService) -> None:
-    service.expect_request("/a").respond_with_fault(faults.reset)  # error: arg-type
-    service.expect_oneshot_request("/b").respond_with_sse(42)  # error: arg-type
-    service.expect_ordered_request("/c").respond_with_fault(faults.RESET)  # error: arg-type
-    service.simulator_as(AzureOpenAISimulator).answer_next(42)  # error: arg-type
-    service.simulator_as(AzureOpenAISimulator).no_such_call()  # error: attr-defined
-"""
 _REPORTED = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): error: .*\[(?P<code>[a-z-]+)\]$", re.MULTILINE)
 
 
@@ -93,14 +82,12 @@ def test_simulator_as_on_a_plain_mock_or_with_no_class() -> None:
 def test_a_users_test_file_passes_mypy_strict_and_mistakes_are_caught(tmp_path: Path) -> None:
     if importlib.util.find_spec("mypy") is None:
         pytest.skip("mypy is not installed (it comes with the lint dependency group)")
-    mistyped = tmp_path / "mistyped.py"
-    mistyped.write_text(MISTYPED, encoding="utf-8")
     # The repository's [tool.mypy] (strict, Python 3.10); only the two files' own errors count
     # (follow_imports=silent: harness itself is checked by the lint run), the cache in tmp_path.
     command = [
         *(sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "--strict"),
         *("--follow-imports=silent", "--cache-dir", str(tmp_path / "mypy-cache"), "--no-pretty"),
-        *(str(EXAMPLE), str(mistyped)),
+        *(str(EXAMPLE), str(MISTYPED)),
     ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
 
@@ -110,8 +97,8 @@ def test_a_users_test_file_passes_mypy_strict_and_mistakes_are_caught(tmp_path: 
         for match in _REPORTED.finditer(result.stdout)
     }
     expected = {
-        (mistyped.name, number, line.rsplit("# error: ", 1)[1])
-        for number, line in enumerate(MISTYPED.splitlines(), start=1)
+        (MISTYPED.name, number, line.rsplit("# error: ", 1)[1])
+        for number, line in enumerate(MISTYPED.read_text(encoding="utf-8").splitlines(), start=1)
         if "# error: " in line
     }
     assert reported == expected, output

@@ -15,8 +15,7 @@ from werkzeug.wrappers import Request, Response
 from harness import faults
 from harness.mocks import MockService, verify
 from harness.mocks.verify import Call
-
-from .support import DEADLINE, wait_for
+from tests.support.polling import DEADLINE, wait_for
 
 CHAT = {
     "model": "gpt-4o",

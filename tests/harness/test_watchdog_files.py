@@ -19,8 +19,7 @@ import pytest
 
 from harness.process import watchdog
 from harness.run.guard import Watchdog
-
-from .support import still_running
+from tests.support.processes import still_running
 
 
 def _finish(guard: Watchdog, *, clean: bool = False) -> None:

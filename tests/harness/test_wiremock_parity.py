@@ -1,12 +1,13 @@
 """Side by side with WireMock 3 standalone: harness's four connection faults look the same to clients.
 
-One WireMock JVM (installed once per machine from npm into ``.harness/cache/wiremock/``; see
-wiremock_support) and one harness mock serve the same four faults on the same paths. Each client --
-``requests``, ``http.client``, ``curl`` and a raw socket -- asks both servers ``ATTEMPTS`` times; every
-attempt must end the same way on both. Harness must be reliable: the same, expected outcome on every
-attempt. WireMock's CONNECTION_RESET_BY_PEER is known to be unreliable (wiremock issues #812, #2033,
-#970: the client receives neither RST nor FIN and hangs); such WireMock attempts are counted and left
-out of the comparison, and the comparison skips if WireMock never managed a reset.
+One WireMock JVM (installed once per machine from npm into the user's cache; see
+tests/support/wiremock.py) and one harness mock serve the same four faults on the same paths. Each
+client -- ``requests``, ``http.client``, ``curl`` and a raw socket -- asks both servers ``ATTEMPTS``
+times; every attempt must end the same way on both. Harness must be reliable: the same, expected
+outcome on every attempt. WireMock's CONNECTION_RESET_BY_PEER is known to be unreliable (wiremock
+issues #812, #2033, #970: the client receives neither RST nor FIN and hangs); such WireMock attempts
+are counted and left out of the comparison, and the comparison skips if WireMock never managed a
+reset.
 
 Skips (never errors) when java or npm is missing or the first-time npm install fails.
 Run with ``-s`` to see the table of observed outcomes printed at the end of the module.
@@ -30,8 +31,7 @@ import requests
 from harness import faults
 from harness.faults.base import Fault
 from harness.mocks import MockService
-
-from .wiremock_support import WireMock, WireMockUnavailable, ensure_jar, package_version, start
+from tests.support.wiremock import WireMock, WireMockUnavailable, ensure_jar, package_version, start
 
 ATTEMPTS = 5
 #: Read timeout for every client: far above what any fault takes, and the only wait a hung
@@ -309,7 +309,7 @@ def test_malformed_chunk_headers_are_each_servers_own(wiremock, mock):
 
 
 def test_wiremock_is_cached_once_per_machine_not_in_the_checkout():
-    from .wiremock_support import CACHE  # noqa: PLC0415
+    from tests.support.wiremock import CACHE  # noqa: PLC0415
 
     checkout = pathlib.Path(__file__).resolve().parents[2]
     assert checkout not in CACHE.parents

@@ -5,35 +5,11 @@ from __future__ import annotations
 import json
 import time
 
-from .api_support import project_processes, tiny_project
-from .support import run_pytest
+from tests.support.processes import project_processes
+from tests.support.projects import project_files, run_pytest, tiny_project
 
-RECORDING_CONFTEST = """
-import json
-import os
-from pathlib import Path
-
-import pytest
-
-RECORDS = Path(__file__).parent / "records"
-GROUP = "xdist_group"
-
-
-@pytest.fixture
-def recorded(request, harness, harness_app):
-    assert harness_app.env_file.is_file()  # written before the app started, present while it runs
-    RECORDS.mkdir(exist_ok=True)
-    record = {
-        "worker": os.environ["PYTEST_XDIST_WORKER"],
-        "pid": harness_app.pid,
-        "port": harness_app.port,
-        "env_file": harness_app.env_file.name,
-        "groups": [m.args[0] if m.args else m.kwargs["name"] for m in request.node.iter_markers(GROUP)],
-    }
-    name = request.node.nodeid.replace("/", "_").replace(":", "_")
-    (RECORDS / f"{name}.json").write_text(json.dumps(record))
-    return harness_app
-"""
+#: Records, for each test, the worker, app and xdist groups it ran with (under ``records/``).
+RECORDING_CONFTEST = project_files("xdist/conftest.py")
 
 TESTS = "\n".join(f"def test_{n}(recorded):\n    assert recorded.is_alive()\n\n" for n in range(3))
 
@@ -41,7 +17,7 @@ TESTS = "\n".join(f"def test_{n}(recorded):\n    assert recorded.is_alive()\n\n"
 def test_each_worker_runs_its_own_app(tmp_path):
     tiny_project(
         tmp_path,
-        files={"conftest.py": RECORDING_CONFTEST, "test_first.py": TESTS, "test_second.py": TESTS},
+        files={**RECORDING_CONFTEST, "test_first.py": TESTS, "test_second.py": TESTS},
     )
 
     started = time.time()
@@ -75,16 +51,6 @@ pytestmark = pytest.mark.harness_profile("other")
 {tests}
 """
 
-OWN_GROUP_TESTS = """
-import pytest
-
-pytestmark = [pytest.mark.harness_profile("mine"), pytest.mark.xdist_group("chosen")]
-
-
-def test_chosen(request, recorded):
-    assert [m.kwargs.get("name") or m.args[0] for m in request.node.iter_markers("xdist_group")] == ["chosen"]
-"""
-
 
 def test_loadgroup_runs_each_non_default_profile_on_one_worker(tmp_path):
     """With --dist loadgroup a profile's app starts once per run, not once per worker; the
@@ -94,12 +60,12 @@ def test_loadgroup_runs_each_non_default_profile_on_one_worker(tmp_path):
         extra='[tool.harness.profiles.other]\nenv = { WHO = "other" }\n'
         '[tool.harness.profiles.mine]\nenv = { WHO = "mine" }\n',
         files={
-            "conftest.py": RECORDING_CONFTEST,
+            **RECORDING_CONFTEST,
             "test_default.py": "\n".join(
                 f"def test_default_{n}(recorded):\n    assert recorded.is_alive()\n\n" for n in range(8)
             ),
             "test_other.py": GROUPED_TESTS.format(tests=TESTS),
-            "test_mine.py": OWN_GROUP_TESTS,
+            **project_files("xdist/test_mine.py"),
         },
     )
 

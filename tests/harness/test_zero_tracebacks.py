@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from harness import Harness
 from harness.errors import ConfigError, HarnessError
-
-from .api_support import project_processes, tiny_project
-from .support import TINY_APP, run_pytest
+from tests.support.apps import TINY_APP
+from tests.support.processes import project_processes
+from tests.support.projects import run_pytest, tiny_project
 
 
 @pytest.fixture

@@ -212,7 +212,3 @@ def _field(name: str, kind: str, *, key: bool = False, value: Any = None) -> dic
     if kind in _VECTOR_TYPES:
         entry["dimensions"] = len(value)
     return entry
-
-
-def is_vector_field(entry: Mapping[str, Any]) -> bool:
-    return entry.get("type") in _VECTOR_TYPES

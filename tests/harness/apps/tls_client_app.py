@@ -23,19 +23,13 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 TIMEOUT = 10
 
 #: Node's fetch, left at its defaults: it trusts its own roots plus NODE_EXTRA_CA_CERTS.
-NODE_SCRIPT = """
-fetch(process.argv[1]).then(async (r) => {
-  process.stdout.write(JSON.stringify({status: r.status, body: await r.text()}));
-}, (e) => {
-  const cause = e.cause ? `${e.cause.code || ''} ${e.cause.message || ''}` : '';
-  process.stdout.write(JSON.stringify({error: `${e.name}: ${e.message} (${cause.trim()})`}));
-});
-"""
+NODE_FETCH = Path(__file__).with_name("node_fetch.js")
 
 
 def fetch(client: str, url: str) -> dict[str, Any]:
@@ -96,7 +90,7 @@ def fetch(client: str, url: str) -> dict[str, Any]:
         return {"status": int(status), "body": body}
     if client == "node":
         done = subprocess.run(
-            ["node", "-e", NODE_SCRIPT, url], capture_output=True, text=True, check=False, timeout=TIMEOUT * 2
+            ["node", str(NODE_FETCH), url], capture_output=True, text=True, check=False, timeout=TIMEOUT * 2
         )
         outcome: dict[str, Any] = json.loads(done.stdout or '{"error": "node printed nothing"}')
         if done.stderr.strip():
