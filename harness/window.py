@@ -22,15 +22,35 @@ What the window does, the same for every front:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from harness.secrets import mask_env, mask_lines, mask_text, secret_values
 
 if TYPE_CHECKING:
     from harness.app import App
-    from harness.mocks import JournalEntry
-    from harness.orchestrator import Harness
+    from harness.mocks import JournalEntry, MockService
+    from harness.run.offline import OfflineGuard
+
+
+class Run(Protocol):
+    """What a window needs of a run (:class:`harness.Harness` is one): its mocks and apps, and the
+    bookkeeping of deaths and of what a report has shown. A protocol, so that this module does not
+    import the orchestrator that imports it."""
+
+    @property
+    def services(self) -> Mapping[str, MockService]: ...
+    @property
+    def apps(self) -> Mapping[str, App]: ...
+    @property
+    def offline_guard(self) -> OfflineGuard | None: ...
+    def start_services(self) -> None: ...
+    def dead_apps(self) -> list[App]: ...
+    def blame_earlier_deaths(self) -> None: ...
+    def note_users(self, name: str) -> None: ...
+    def attribute_death(self, app: App, name: str) -> bool: ...
+    def environment_shown_in(self, app: App, name: str) -> str: ...
 
 
 class TestProblem(AssertionError):
@@ -45,7 +65,7 @@ class TestWindow:
 
     __test__ = False
 
-    def __init__(self, harness: Harness, name: str) -> None:
+    def __init__(self, harness: Run, name: str) -> None:
         self.harness = harness
         self.name = name
         self._log_offsets: dict[str, int] = {}
