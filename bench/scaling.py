@@ -3,6 +3,14 @@
 Usage:
     python bench/scaling.py cwyd [--runs N] [--app-imports flask,openai] [--keep DIR]
     python bench/scaling.py functional [--runs N] [--repo PATH] [--variant 'label=pytest args' ...]
+    python bench/scaling.py profiles [--runs N] [--profiles 4] [--start 2.0] [--kind sleep|cpu] [--tests 5]
+
+``profiles`` times one generated suite of P profiles whose app takes S seconds to start
+(bench/apps/trivial_app.py: ``--kind sleep`` waits before it listens, like an app waiting on a slow
+dependency; ``--kind cpu`` computes, like heavy imports or a JIT warming up), T quick tests each,
+with ``start_ahead`` 0 (each app started when its first test needs it: about P x S), 1 (one start
+ahead at a time) and the default (4: all of them at once); beside it, a suite of one profile's T
+tests: the floor, one start plus the tests.
 
 ``cwyd`` generates two throwaway projects in a temp dir, both testing bench/apps/cwyd_app.py in six
 configurations with the same 66 tests (11 per configuration; each primes 1-3 mocked upstreams, sends
@@ -344,6 +352,57 @@ def bench_cwyd(args: argparse.Namespace) -> None:
         report(times, f"medians of {args.runs} interleaved runs ({what})")
 
 
+def write_profiles_project(
+    root: Path, profiles: int, start: float, tests: int, *, start_ahead: int | None, kind: str
+) -> None:
+    root.mkdir(parents=True)
+    trivial = _common.APPS / "trivial_app.py"
+    ahead = "" if start_ahead is None else f"start_ahead = {start_ahead}\n"
+    table = "".join(
+        f'[tool.harness.profiles.p{n}]\nenv = {{ WHICH = "p{n}" }}\n\n' for n in range(1, profiles + 1)
+    )
+    (root / "pyproject.toml").write_text(
+        f'[tool.harness]\ncommand = ["{sys.executable}", "{trivial}"]\nhealth = "/"\n{ahead}'
+        f'[tool.harness.env]\n{START_VARIABLE[kind]} = "{start}"\n\n{table}'
+        '[tool.pytest.ini_options]\naddopts = ""\n'
+    )
+    for n in range(1, profiles + 1):
+        body = "".join(
+            f"def test_{t}(harness_app):\n    assert harness_app.is_alive()\n\n\n" for t in range(tests)
+        )
+        (root / f"test_p{n}.py").write_text(
+            f"import pytest\n\npytestmark = pytest.mark.harness_profile('p{n}')\n\n\n{body}"
+        )
+
+
+#: How the app spends its start: waiting (a sleep) or computing (CPU time).
+START_VARIABLE = {"sleep": "BENCH_START_DELAY", "cpu": "BENCH_START_CPU"}
+
+
+def bench_profiles(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-profiles-") as tmp:
+        root = Path(tmp)
+        layouts = {
+            "one profile (the floor)": (1, None),
+            "start_ahead = 0 (serial)": (args.profiles, 0),
+            "start_ahead = 1": (args.profiles, 1),
+            "start_ahead default (4)": (args.profiles, None),
+        }
+        variants = []
+        for index, (label, (count, ahead)) in enumerate(layouts.items()):
+            write_profiles_project(
+                root / f"suite{index}", count, args.start, args.tests, start_ahead=ahead, kind=args.kind
+            )
+            variants.append(Variant(label, root / f"suite{index}", ["-p", "no:randomly"]))
+        what = (
+            f"{args.profiles} profiles, an app whose start takes {args.start:g} s ({args.kind}), "
+            f"{args.tests} tests each"
+        )
+        print(f"{what}, {os.cpu_count()} cores")
+        times = measure(variants, args.runs)
+        report(times, f"medians of {args.runs} interleaved runs ({what})")
+
+
 def bench_functional(args: argparse.Namespace) -> None:
     repo = Path(args.repo).resolve()
     specs = args.variant or ["serial=", "-n 2=-n 2"]
@@ -396,8 +455,16 @@ def main() -> None:
         "@repo:PATH runs that variant in another checkout, @env:NAME=VALUE sets (@env:NAME= removes) "
         "a variable",
     )
+    profiles = commands.add_parser("profiles", help="P profiles of a slow starter, start_ahead off and on")
+    profiles.add_argument("--runs", type=int, default=3)
+    profiles.add_argument("--profiles", type=int, default=4)
+    profiles.add_argument("--start", type=float, default=2.0, help="seconds the app takes to start")
+    profiles.add_argument("--tests", type=int, default=5, help="tests per profile")
+    profiles.add_argument(
+        "--kind", choices=sorted(START_VARIABLE), default="sleep", help="how the app spends its start"
+    )
     args = parser.parse_args()
-    bench_cwyd(args) if args.command == "cwyd" else bench_functional(args)
+    {"cwyd": bench_cwyd, "functional": bench_functional, "profiles": bench_profiles}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -158,9 +159,14 @@ def start_app(
     on_launch: Callable[[int], None] | None = None,
     on_progress: Progress | None = None,
     cancelled: threading.Event | None = None,
+    background: bool = False,
 ) -> App:
     """Write the env file, launch the app as ``plan`` says (:func:`harness.appenv.plan.plan_app`)
     and wait until it is ready.
+
+    ``background``: the app starts ahead of the tests that need it, beside another start or the
+    tests: its process group runs at a lower CPU priority (niceness 10) until it is ready, so it
+    takes only the CPU the foreground leaves (back to normal once ready, where the system allows).
 
     ``files`` writes the env file and the log, under harness's file rules: the log is fresh the
     first time in a run; after a restart the new output is appended after a separator line, so the
@@ -189,6 +195,8 @@ def start_app(
         ) from None
     if on_launch is not None:
         on_launch(process.pid)
+    if background:
+        _set_niceness(process.pid, BACKGROUND_NICENESS)
     try:
         ready = wait_until_ready(
             process,
@@ -207,6 +215,8 @@ def start_app(
     except BaseException:  # Ctrl-C while waiting: never leave the half-started app behind
         stop_process_tree(process, app_marker, settings.shutdown_timeout)
         raise
+    if background:
+        _set_niceness(process.pid, 0)
     return App(
         settings,
         process,
@@ -219,6 +229,25 @@ def start_app(
         startup_seconds=ready.elapsed,
         log_start=log_start,
     )
+
+
+#: The CPU niceness of an app starting in the background (see ``start_app``).
+BACKGROUND_NICENESS = 10
+
+
+def _set_niceness(pgid: int, niceness: int) -> None:
+    """Set the CPU niceness of the app ``pgid`` (its process group and its own session).
+
+    Two settings, because Linux's autogroup scheduling (on by default in most distributions) first
+    shares the CPU between sessions and only then by niceness inside one: the app is the leader of
+    a session of its own (:mod:`harness.process.launch`), so the niceness of its processes alone
+    would not make it yield to the tests' session. Both touch only the app's own processes.
+    Lowering a niceness again needs a privilege (CAP_SYS_NICE, root) most runners lack: then the app
+    keeps running at 10, which only matters when it competes for the CPU."""
+    with contextlib.suppress(OSError, AttributeError):  # no such call off POSIX; the group gone
+        os.setpriority(os.PRIO_PGRP, pgid, niceness)
+    with contextlib.suppress(OSError):  # no autogroups (off Linux, or switched off); the app gone
+        Path(f"/proc/{pgid}/autogroup").write_text(f"{niceness}\n")
 
 
 def _not_ready_error(

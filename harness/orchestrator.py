@@ -370,10 +370,15 @@ class Harness:
             self._ahead_pool = ThreadPoolExecutor(
                 max_workers=parallel, thread_name_prefix="harness-start-ahead"
             )
-        for name in profiles:
-            if name in self._apps or name in self._ahead or name in self._start_failures:
-                continue
-            self._ahead[name] = self._ahead_pool.submit(self._start_app, self.config.app_settings(name))
+        names = [name for name in profiles if name not in self._apps and name not in self._ahead]
+        names = [name for name in names if name not in self._start_failures]
+        # The first app starts as usual: its tests come first. The others start beside it at a
+        # lower CPU priority (app.start_app's background): on a machine with few cores their
+        # starts (imports, JIT warm-up) take only the CPU the first one and the tests leave, and an
+        # app whose start mostly waits is not held back at all.
+        for index, name in enumerate(names):
+            settings = self.config.app_settings(name)
+            self._ahead[name] = self._ahead_pool.submit(self._start_app, settings, background=index > 0)
 
     def _collect_ahead(self, name: str) -> None:
         """If the app of ``name`` is starting ahead, wait for its start to end and take its result."""
@@ -455,22 +460,22 @@ class Harness:
     def _paths(self, profile: str) -> tuple[Path, Path]:
         return app_paths(self.config, profile, self.instance)
 
-    def _start_app(self, settings: AppSettings) -> App:
+    def _start_app(self, settings: AppSettings, *, background: bool = False) -> App:
         if settings.port:
             where = f"[tool.harness] port of profile {settings.profile!r} in {self.config.source}"
             ensure_port_free(settings.host, settings.port, where)
-            return self._start_on_port(settings, settings.port)
+            return self._start_on_port(settings, settings.port, background)
         # A free port can be taken by someone else between our check and the app's bind. An app
         # that dies saying so is started again on another port (bounded), instead of failing.
         for attempt in range(1, PORT_ATTEMPTS + 1):
             try:
-                return self._start_on_port(settings, free_port(settings.host))
+                return self._start_on_port(settings, free_port(settings.host), background)
             except AppExitedError as error:
                 if attempt == PORT_ATTEMPTS or not _PORT_TAKEN.search(str(error)):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _start_on_port(self, settings: AppSettings, port: int) -> App:
+    def _start_on_port(self, settings: AppSettings, port: int, background: bool = False) -> App:
         env_file, log_path = self._paths(settings.profile)
         app_marker = f"{self.marker}/{settings.profile}/{uuid.uuid4().hex[:8]}"
         plan = plan_app(
@@ -490,6 +495,7 @@ class Harness:
             on_launch=self._watchdog.watch,
             on_progress=self.on_progress,
             cancelled=self._stopping,
+            background=background,
         )
 
     def _addresses(self, port: int, env_file: Path, app_marker: str) -> Addresses:

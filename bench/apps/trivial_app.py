@@ -1,9 +1,11 @@
 """A minimal HTTP app for benchmarks: answers every GET with 200 after BENCH_START_DELAY seconds.
 
 Run as a script it serves on $PORT (or argv[1]); BENCH_IGNORE_TERM=1 makes it ignore SIGTERM (a
-stubborn app that only SIGKILL stops); BENCH_READY_FILE names a file it writes its time.monotonic()
-to once it listens. :func:`serve_in_thread` runs the same server inside the
-calling process instead, in a daemon thread (how CWYD-style scaffolding ran its app).
+stubborn app that only SIGKILL stops); BENCH_START_CPU=N makes its start busy for N seconds of CPU
+time (a start that computes, like heavy imports or a JIT warming up, rather than waits);
+BENCH_READY_FILE names a file it writes its time.monotonic() to once it listens.
+:func:`serve_in_thread` runs the same server inside the calling process instead, in a daemon thread
+(how CWYD-style scaffolding ran its app).
 """
 
 import http.server
@@ -59,6 +61,9 @@ if __name__ == "__main__":
     if os.environ.get("BENCH_IGNORE_TERM") == "1":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     time.sleep(float(os.environ.get("BENCH_START_DELAY", "0")))
+    busy_until = time.process_time() + float(os.environ.get("BENCH_START_CPU", "0"))
+    while time.process_time() < busy_until:
+        pass
     port = int(os.environ.get("PORT") or sys.argv[1])
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     if os.environ.get("BENCH_READY_FILE"):  # when it started listening, for the benchmark's lag figures

@@ -91,7 +91,9 @@ DEFAULTS: dict[str, Any] = {
     "request_timeout": 30.0,
 }
 
-#: How many apps start at once ahead of their tests, unless ``start_ahead`` says otherwise.
+#: How many apps start at once ahead of their tests, unless ``start_ahead`` says otherwise. Those
+#: beside the first start at a lower CPU priority, so more than the machine's cores do not slow the
+#: first one down (measured in docs/benchmarks.md).
 DEFAULT_START_AHEAD = 4
 
 #: Placeholders usable in every env value.

@@ -22,10 +22,10 @@ from .downstreams import (
     ANSWER,
     CHAT_DEPLOYMENT,
     CHAT_PATH,
-    DOWNSTREAM_TIMEOUT,
     EMBEDDINGS_PATH,
     SAFETY_PATH,
     SEARCH_PATH,
+    SHORT_TIMEOUT,
     conversation,
     requests_to,
     single_request,
@@ -167,6 +167,7 @@ def test_rate_limit_of_the_deployment_throttles_until_the_minute_has_passed(
     assert all(call.status == 200 for call in openai_sim.calls if call.operation == "embeddings")
 
 
+@pytest.mark.harness_profile("short_timeout")  # DOWNSTREAM_TIMEOUT 0.3 s
 def test_chat_slower_than_the_timeout_is_a_504(
     harness_app: App, harness_services: Services, openai_sim: AzureOpenAISimulator
 ) -> None:
@@ -183,7 +184,7 @@ def test_chat_slower_than_the_timeout_is_a_504(
         "service": "openai",
         "message": "Azure OpenAI did not answer within DOWNSTREAM_TIMEOUT",
     }
-    assert DOWNSTREAM_TIMEOUT - 0.1 <= elapsed < DOWNSTREAM_TIMEOUT + 1.5
+    assert SHORT_TIMEOUT - 0.1 <= elapsed < SHORT_TIMEOUT + 1.5
     single_request(harness_services["openai"], CHAT_PATH)  # no retry after the timeout
 
 

@@ -2,9 +2,10 @@
 
 Every fault comes from ``harness.faults``, primed on the simulators (``fault_next``,
 ``break_stream_next``); the app is observed only through its HTTP API and the services' journals. A hang
-or stall is released by harness when the test ends, so no test cleans up after one. Each timeout costs
-DOWNSTREAM_TIMEOUT (2 s): there is one test per distinct timeout behaviour. The plain (non-streamed)
-chat hang is ``test_downstream_failures.py::test_chat_slower_than_the_timeout_is_a_504``.
+or stall is released by harness when the test ends, so no test cleans up after one. The tests that
+wait out the app's downstream timeout run in the short_timeout profile (DOWNSTREAM_TIMEOUT 0.3 s),
+one test per distinct timeout behaviour. The plain (non-streamed) chat hang is
+``test_downstream_failures.py::test_chat_slower_than_the_timeout_is_a_504``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .downstreams import (
     DOWNSTREAM_TIMEOUT,
     SAFETY_PATH,
     SEARCH_PATH,
+    SHORT_TIMEOUT,
     conversation,
     parse_sse,
     requests_to,
@@ -37,9 +39,10 @@ from .downstreams import (
 Services = dict[str, MockService]
 
 # A timeout must not fire early (the lower bound is the behaviour), and must fire: the upper bound is
-# generous so a busy machine cannot fail the test.
-TIMEOUT_FLOOR = DOWNSTREAM_TIMEOUT - 0.1
-TIMEOUT_CEILING = DOWNSTREAM_TIMEOUT + 3.0
+# generous so a busy machine cannot fail the test. The tests that wait one out run in the
+# short_timeout profile (DOWNSTREAM_TIMEOUT 0.3 s).
+TIMEOUT_FLOOR = SHORT_TIMEOUT - 0.1
+TIMEOUT_CEILING = SHORT_TIMEOUT + 3.0
 
 # Azure's stream starts with a prompt-filter chunk without choices and a role-only delta; the content
 # deltas (one per token) follow.
@@ -145,6 +148,7 @@ def test_search_reset_is_a_502_naming_search_and_the_model_is_not_asked(
 # -- hangs: 504 once DOWNSTREAM_TIMEOUT has passed, not before ---------------------------------------------
 
 
+@pytest.mark.harness_profile("short_timeout")
 def test_content_safety_hang_is_a_504_naming_contentsafety(
     harness_app: App, harness_services: Services, safety_sim: ContentSafetySimulator
 ) -> None:
@@ -164,6 +168,7 @@ def test_content_safety_hang_is_a_504_naming_contentsafety(
     assert harness_services["openai"].requests == []
 
 
+@pytest.mark.harness_profile("short_timeout")
 def test_streamed_chat_that_never_answers_is_a_json_504(
     harness_app: App, harness_services: Services, openai_sim: AzureOpenAISimulator
 ) -> None:
@@ -198,6 +203,7 @@ def test_stream_reset_midway_ends_with_an_error_event(
     single_request(harness_services["openai"], CHAT_PATH)
 
 
+@pytest.mark.harness_profile("short_timeout")
 def test_stream_stalled_midway_ends_with_a_timeout_event(
     harness_app: App, harness_services: Services, openai_sim: AzureOpenAISimulator
 ) -> None:

@@ -4,6 +4,7 @@ stops while one is starting stops it too."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -56,6 +57,45 @@ def test_apps_start_in_the_background_all_at_once(tmp_path: Path) -> None:
         assert all(app.is_alive() for app in apps)
         assert harness.app_for("two") is apps[1]  # the app started ahead is the profile's app
         handles = [psutil.Process(app.pid) for app in apps]
+    finally:
+        harness.stop()
+    assert still_running(handles) == []
+    assert not project_processes(tmp_path, started)
+
+
+def autogroup_nice(process: psutil.Process) -> int | None:
+    """The niceness of the process's autogroup (its session's share of the CPU), None if the
+    kernel has none."""
+    try:
+        return int(Path(f"/proc/{process.pid}/autogroup").read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def test_apps_beside_the_first_start_at_a_lower_cpu_priority(tmp_path: Path) -> None:
+    """The first app starts at normal priority (its tests come first); the others start beside it at
+    niceness 10, their session's autogroup too (Linux shares the CPU between sessions first), and
+    are back at 0 once ready where the system allows it (root here)."""
+    pyproject = tiny_project(tmp_path, env={"TINY_START_DELAY": 2}, extra=PROFILES)
+    started = time.time()
+    harness = Harness.from_pyproject(pyproject)
+    try:
+        harness.start_ahead(["one", "two"])
+        wait_for(lambda: len(run_apps(harness.marker)) == 2, "two apps starting ahead")
+        starting = {process.environ()["WHO"]: process for process in run_apps(harness.marker)}
+        assert starting["one"].nice() == 0
+        assert starting["two"].nice() == 10
+        if autogroup_nice(starting["two"]) is not None:
+            assert autogroup_nice(starting["one"]) == 0
+            assert autogroup_nice(starting["two"]) == 10
+
+        ready = psutil.Process(harness.app_for("two").pid)
+        if os.geteuid() == 0:  # lowering a niceness needs the privilege
+            assert ready.nice() == 0
+            assert autogroup_nice(ready) in (0, None)
+        else:
+            assert ready.nice() == 10
+        handles = list(starting.values())
     finally:
         harness.stop()
     assert still_running(handles) == []
