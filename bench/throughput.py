@@ -1,6 +1,7 @@
-"""Mock throughput: requests per second, a new connection per request, 1 and 8 concurrent clients.
+"""Mock throughput: requests per second, a new connection per request (or kept), 1 and 8 concurrent clients.
 
 Usage: python bench/throughput.py [--runs R] [--seconds S] [--concurrency C ...] [--no-wiremock]
+           [--keep-alive]
 
 Servers, each in a process of its own (bench/throughput_server.py), all answering ``GET /bench``
 with 200 ``ok`` on 127.0.0.1:
@@ -14,7 +15,9 @@ with 200 ``ok`` on 127.0.0.1:
 
 The client is the same for every server: one thread, non-blocking raw sockets and a selector,
 keeping C requests in flight; each request is a new TCP connection (``Connection: close``), read
-up to its Content-Length, then closed. A measurement runs for S seconds (no new request after S;
+up to its Content-Length, then closed. With ``--keep-alive`` each of the C connections sends its
+next request once the answer is in, and is replaced only when the server ends it (pytest-httpserver's
+default server speaks HTTP/1.0 and ends every one). A measurement runs for S seconds (no new request after S;
 those in flight are finished) and counts completed 200s. Every server is warmed up first (3 s;
 WireMock 30 s, until the JVM has compiled its hot paths), and its requests are forgotten before
 each measurement (``end_test()``/``clear_log()``, WireMock's ``DELETE /__admin/requests``).
@@ -54,6 +57,7 @@ PYTHON_SERVERS = ("harness", "phs-threaded", "phs")
 #: What every server answers; WireMock is told so by this stub.
 STUB = {"request": {"method": "GET", "url": "/bench"}, "response": {"status": 200, "body": "ok"}}
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding:\s*chunked", re.IGNORECASE)
 
 
 # -- servers -----------------------------------------------------------------------------------------
@@ -141,11 +145,13 @@ class Load:
         return self.completed / self.seconds
 
 
-def load(port: int, concurrency: int, seconds: float) -> Load:
-    """Keep ``concurrency`` requests in flight for ``seconds``, a new connection each; finish those
-    in flight at the end."""
+def load(port: int, concurrency: int, seconds: float, keep_alive: bool = False) -> Load:
+    """Keep ``concurrency`` requests in flight for ``seconds``, a new connection each (``keep_alive``:
+    the next request on the same connection, unless the server ended it); finish those in flight at
+    the end."""
     address = ("127.0.0.1", port)
-    request = f"GET /bench HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+    closing = "" if keep_alive else "Connection: close\r\n"
+    request = f"GET /bench HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{closing}\r\n".encode()
     selector = selectors.DefaultSelector()
     completed = errors = 0
 
@@ -194,7 +200,24 @@ def load(port: int, concurrency: int, seconds: float) -> Load:
             done = False
             if head_end >= 0:
                 length = _CONTENT_LENGTH.search(buffer, 0, head_end + 2)
-                done = (len(buffer) >= head_end + 4 + int(length.group(1))) if length else not data
+                if length:
+                    done = len(buffer) >= head_end + 4 + int(length.group(1))
+                elif _CHUNKED.search(buffer, 0, head_end + 2):  # WireMock's way: the last chunk ends it
+                    done = buffer.endswith(b"\r\n0\r\n\r\n")
+                else:
+                    done = not data
+            if done and keep_alive and data and time.perf_counter() < deadline:
+                head = bytes(buffer[:head_end]).lower()
+                if buffer.startswith(b"HTTP/1.1 200") and b"\r\nconnection: close" not in head:
+                    completed += 1
+                    del buffer[:]
+                    try:
+                        connection.send(request)  # a few dozen bytes: the socket buffer takes them
+                    except OSError:
+                        pass
+                    else:
+                        continue
+                    completed -= 1
             if done or not data or failed:
                 selector.unregister(connection)
                 connection.close()
@@ -223,6 +246,11 @@ def main() -> None:
         "--jvm-warmup", type=float, default=30.0, help="seconds of load before the runs, for WireMock"
     )
     parser.add_argument("--no-wiremock", action="store_true")
+    parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="clients keep their connection for the next request (a server that ends it gets a new one)",
+    )
     _common.add_arguments(parser)
     parser.add_argument(
         "--only",
@@ -233,8 +261,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     levels = args.concurrency or [1, 8]
+    mode = "keep-alive connections" if args.keep_alive else "new connection per request"
     print(
-        f"requests/s, new connection per request, {args.seconds:g} s per measurement, medians of "
+        f"requests/s, {mode}, {args.seconds:g} s per measurement, medians of "
         f"{args.runs} interleaved runs, {os.cpu_count()} cores, Python {sys.version.split()[0]}",
         flush=True,
     )
@@ -257,7 +286,7 @@ def main() -> None:
             for server in servers:  # the JVM compiles its hot paths during the first seconds
                 warmup = max(args.warmup, args.jvm_warmup) if server.name == "wiremock" else args.warmup
                 for concurrency in levels:
-                    load(server.port, concurrency, warmup / len(levels))
+                    load(server.port, concurrency, warmup / len(levels), args.keep_alive)
             rps: dict[tuple[str, int], list[float]] = {(s.name, c): [] for s in servers for c in levels}
             cpu: dict[tuple[str, int], list[float]] = {(s.name, c): [] for s in servers for c in levels}
             busy: dict[tuple[str, int], list[float]] = {(s.name, c): [] for s in servers for c in levels}
@@ -274,7 +303,7 @@ def main() -> None:
                             server: Server = server, concurrency: int = concurrency
                         ) -> tuple[Load, float]:
                             before = server.cpu_seconds()
-                            result = load(server.port, concurrency, args.seconds)
+                            result = load(server.port, concurrency, args.seconds, args.keep_alive)
                             return result, server.cpu_seconds() - before
 
                         (result, used), share, repeats = undisturbed(

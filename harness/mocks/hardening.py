@@ -27,17 +27,19 @@ import dataclasses
 import io
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from werkzeug.exceptions import ClientDisconnected
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request
 
 from harness.errors import HarnessError
 from harness.faults import wire
+from harness.mocks.keepalive import KeepAliveHandler
 
 #: Attribute of the werkzeug server through which its handlers report failed TLS handshakes.
 _TLS_ERROR_SINK = "harness_tls_error"
@@ -68,6 +70,9 @@ MAX_HEADERS = 100
 #: client declared.
 _READ_PIECE = 1024 * 1024
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
+#: How long a stopping service waits for a kept connection whose answer's last bytes are being
+#: written to begin waiting for its next request (then it ends it anyway).
+FINISH_GRACE_SECONDS = 1.0
 #: Where a request's environ carries its connection's :class:`_RequestReader`.
 _READER = "harness.reader"
 #: Attribute of the werkzeug server through which its handlers get the service's limits.
@@ -152,6 +157,11 @@ class _RequestReader(io.RawIOBase):
         self.deadline: float | None = None
         #: The current request has been read (or refused): reads return end of input.
         self.ended = False
+        #: The current request has been read to its last byte (not refused, not cut off).
+        self.whole = False
+        #: Set while no byte of a request has come: the connection idles between requests.
+        self.idle = threading.Event()
+        self.idle.set()
         self._timed = False  # the socket has a timeout set (it is blocking otherwise)
 
     def readable(self) -> bool:
@@ -170,6 +180,7 @@ class _RequestReader(io.RawIOBase):
             read = self._raw.readinto(buffer)
             if read:
                 self.deadline = time.monotonic() + self.timeout
+                self.idle.clear()
             return read
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -185,17 +196,21 @@ class _RequestReader(io.RawIOBase):
         """A new request may come: wait for its first byte, without a deadline until then."""
         self.deadline = None
         self.ended = False
+        self.whole = False
+        self.idle.set()
 
     def arm(self) -> None:
         """The request has begun (its request line was read): start its deadline if not yet."""
+        self.idle.clear()
         if self.deadline is None:
             self.deadline = time.monotonic() + self.timeout
 
-    def finish(self) -> None:
-        """The request has been read whole (or refused): the input ends here, and the answer is
-        written without a timeout, as before."""
+    def finish(self, *, whole: bool = False) -> None:
+        """The request has been read (``whole``: to its last byte) or refused: the input ends here,
+        and the answer is written without a timeout, as before."""
         self.deadline = None
         self.ended = True
+        self.whole = whole
         if self._timed:
             self._untime()
 
@@ -356,10 +371,11 @@ def describe_rejection(code: int, message: str | None, explain: str | None, requ
     return described
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """werkzeug's handler without the access log (the journal records requests), which also
-    performs wire-level faults: a fault raises :class:`~harness.faults.wire.WireTakeover` from the
-    app, past werkzeug, and the connection is handed to the fault's plan here."""
+class QuietRequestHandler(KeepAliveHandler):
+    """werkzeug's handler without the access log (the journal records requests), keeping
+    connections alive (:mod:`harness.mocks.keepalive`), which also performs wire-level faults: a
+    fault raises :class:`~harness.faults.wire.WireTakeover` from the app, past werkzeug, and the
+    connection is handed to the fault's plan here."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return
@@ -376,6 +392,30 @@ class QuietRequestHandler(WSGIRequestHandler):
         # socket's own raw file is kept underneath it, so closing rfile releases the socket as before.
         self.reader = _RequestReader(self.rfile.detach(), self.connection, self.limits.request_timeout)
         self.rfile = io.BufferedReader(self.reader, io.DEFAULT_BUFFER_SIZE)
+        track = getattr(self.server, "track_connection", None)
+        if track is not None:
+            track(self)
+
+    def finish(self) -> None:
+        untrack = getattr(self.server, "untrack_connection", None)
+        if untrack is not None:
+            untrack(self)
+        self.reader.idle.set()  # the connection ends: nobody waits for it to idle
+        super().finish()
+
+    def request_read_whole(self) -> bool:
+        return self.reader.whole
+
+    def close_if_waiting(self) -> None:
+        """The service stops: end the connection if it waits for a request (none has begun), so
+        a client that kept it sees the service down at once. One whose answer is being finished
+        is given a moment to finish it (the client may have it already); one inside a request is
+        answered, then ends (:meth:`service_stopping`)."""
+        if self.finishing:
+            self.reader.idle.wait(FINISH_GRACE_SECONDS)
+        if self.reader.idle.is_set():
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
 
     def log_error(self, format: str, *args: Any) -> None:
         # werkzeug logs a failed TLS handshake (a client that does not trust the run's CA) on the
@@ -401,6 +441,9 @@ class QuietRequestHandler(WSGIRequestHandler):
         # Not the previous request's line: a rejection before this one's is parsed quotes none.
         self.requestline = ""
         self.reader.begin()
+        if self.service_stopping():  # a kept connection, and the service went down meanwhile
+            self.close_connection = True
+            return
         try:
             super().handle_one_request()
         except Rejected as rejected:  # out of time inside the request line or headers
@@ -474,6 +517,7 @@ def read_body(request: Request) -> Rejected | None:
     anything (too large, too slow, cut off, broken chunked framing, a failed connection). Either
     way the input ends here (see :class:`_RequestReader`): the answer, and the handler's delays,
     run without the request's deadline."""
+    reader = request.environ.get(_READER)
     try:
         request.get_data()
     except ClientDisconnected:
@@ -483,9 +527,10 @@ def read_body(request: Request) -> Rejected | None:
     except OSError as error:  # the connection failed while the body was read (a reset, say)
         return Rejected(HTTPStatus.BAD_REQUEST, f"the request body could not be read: {error}")
     finally:
-        reader = request.environ.get(_READER)
         if reader is not None:
             reader.finish()
+    if reader is not None:
+        reader.finish(whole=True)  # the next byte on the connection begins the next request
     return None
 
 

@@ -8,6 +8,10 @@ there is one and to a new thread otherwise, so a slow handler still never blocks
 connection (there is never a queue behind a busy worker), while a steady stream of quick
 requests reuses the same few threads. Workers idle for :data:`IDLE_SECONDS` end, and
 :meth:`PooledWSGIServer.server_close` ends the idle ones at once.
+
+The server also knows its open connections (its handlers register themselves): a connection kept
+alive for a next request (:mod:`harness.mocks.keepalive`) is ended by ``server_close`` when it
+waits for one, and is not kept after the answer it is giving then.
 """
 
 from __future__ import annotations
@@ -37,6 +41,21 @@ class PooledWSGIServer(BaseWSGIServer):
         self._lock = threading.Lock()
         self._idle = 0  # workers waiting for a job and not yet promised one
         self._closed = False
+        self._connections: set[Any] = set()  # the handlers of open connections
+
+    @property
+    def stopping(self) -> bool:
+        """Whether ``server_close`` has begun: no connection is kept for another request."""
+        return self._closed
+
+    def track_connection(self, handler: Any) -> None:
+        """A handler begins serving a connection (see ``server_close``)."""
+        with self._lock:
+            self._connections.add(handler)
+
+    def untrack_connection(self, handler: Any) -> None:
+        with self._lock:
+            self._connections.discard(handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Hand the connection to an idle worker, or to a new one if all are busy."""
@@ -74,10 +93,16 @@ class PooledWSGIServer(BaseWSGIServer):
                 self._idle += 1
 
     def server_close(self) -> None:
-        """Close the listening socket and end the idle workers (busy ones end after their job)."""
+        """Close the listening socket, end the idle workers (busy ones end after their job) and
+        the connections that wait for a request."""
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, 0
+            connections = list(self._connections)
         for _ in range(idle):
             self._jobs.put(None)
+        # Set _closed first: a handler that starts waiting for a request after this looks at it
+        # (``stopping``) and ends; one that already waits is ended here.
+        for handler in connections:
+            handler.close_if_waiting()
         super().server_close()

@@ -16,18 +16,14 @@ from harness.errors import HarnessError
 from harness.faults import FaultError
 from harness.faults.base import misuse_hint
 from harness.mocks import MockService
+from tests.support.mocks import running
 
 OK = {"ok": True}
 
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[MockService]:
-    mock = MockService("api")
-    mock.start()
-    try:
-        yield mock
-    finally:
-        mock.stop()
+    yield from running(MockService("api"))
 
 
 def sim(kind: str) -> Any:

@@ -31,6 +31,7 @@ from harness.faults.base import Fault
 from harness.faults.wire import LAST_CHUNK, chunk
 from harness.mocks import MockService
 from tests.support.clients import CURL, fetch
+from tests.support.mocks import in_a_test
 from tests.support.polling import DEADLINE, wait_for
 
 #: Client read timeout against faults that never answer.
@@ -41,15 +42,7 @@ EVENTS: list[dict[str, object]] = [{"n": 1}, {"n": 2}, {"n": 3}]
 
 @pytest.fixture
 def service() -> Iterator[MockService]:
-    mock = MockService("api")
-    mock.start()
-    mock.begin_test()
-    try:
-        yield mock
-    finally:
-        mock.end_test()
-        if mock.is_running():
-            mock.stop()
+    yield from in_a_test(MockService("api"))
 
 
 def get(mock: MockService, target: str, timeout: float = DEADLINE, **kwargs: object) -> requests.Response:

@@ -30,6 +30,7 @@ from harness.faults.base import Fault
 from harness.faults.sse import EventLike
 from harness.mocks import MockService
 from tests.support.clients import CLIENTS, Outcome, Trust, chain, fetch
+from tests.support.mocks import in_a_test
 
 #: The body the body faults promise (Content-Length 100).
 BODY = b"0123456789" * 10
@@ -291,15 +292,7 @@ def matrix(cases: list[Case], differences: dict[tuple[str, str], Expect]) -> lis
 
 @pytest.fixture
 def service() -> Iterator[MockService]:
-    mock = MockService("faults")
-    mock.start()
-    mock.begin_test()
-    try:
-        yield mock
-    finally:
-        mock.end_test()  # releases the connections a hang or stall still holds
-        if mock.is_running():
-            mock.stop()
+    yield from in_a_test(MockService("faults"))
 
 
 @pytest.fixture(scope="module")
@@ -320,15 +313,7 @@ def trust(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Trust:
 def tls_service(ca: trustme.CA) -> Iterator[MockService]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    mock = MockService("tls", ssl_context=context)
-    mock.start()
-    mock.begin_test()
-    try:
-        yield mock
-    finally:
-        mock.end_test()
-        if mock.is_running():
-            mock.stop()
+    yield from in_a_test(MockService("tls", ssl_context=context))
 
 
 # -- checks ---------------------------------------------------------------------------------------

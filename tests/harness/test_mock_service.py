@@ -20,18 +20,13 @@ from werkzeug.wrappers import Request, Response
 import harness.mocks
 from harness import faults
 from harness.mocks import JournalEntry, MockService, RequestState
+from tests.support.mocks import running
 from tests.support.polling import DEADLINE, wait_for
 
 
 @pytest.fixture
 def service() -> Iterator[MockService]:
-    mock = MockService("api")
-    mock.start()
-    try:
-        yield mock
-    finally:
-        if mock.is_running():
-            mock.stop()
+    yield from running(MockService("api"))
 
 
 def get(mock: MockService, target: str, **kwargs: object) -> requests.Response:

@@ -16,6 +16,7 @@ import requests
 from harness import Harness, faults
 from harness.config import parse_table
 from harness.mocks import MockService
+from tests.support.mocks import in_a_test
 from tests.support.projects import project_files, run_pytest, tiny_project
 from tests.support.simulators import EchoSimulator, register_echo
 
@@ -29,13 +30,7 @@ def simulator() -> EchoSimulator:
 
 @pytest.fixture
 def service(simulator: EchoSimulator) -> Iterator[MockService]:
-    mock = MockService("echoes", simulator=simulator)
-    mock.start()
-    mock.begin_test()
-    try:
-        yield mock
-    finally:
-        mock.stop()
+    yield from in_a_test(MockService("echoes", simulator=simulator))
 
 
 def get(mock: MockService, path: str) -> requests.Response:

@@ -18,6 +18,7 @@ from harness import HarnessError, faults
 from harness.mocks import ExpectationHandler, MockService
 from harness.simulators.azure_openai import AzureOpenAISimulator
 from harness.simulators.azure_search import AzureSearchSimulator
+from tests.support.mocks import running
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = Path(__file__).parent / "typing_examples" / "test_typed_api.py"
@@ -29,12 +30,7 @@ _REPORTED = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): error: .*\[(?P<code>[
 
 @pytest.fixture
 def service() -> Iterator[MockService]:
-    mock = MockService("openai", simulator=AzureOpenAISimulator())
-    mock.start()
-    try:
-        yield mock
-    finally:
-        mock.stop()
+    yield from running(MockService("openai", simulator=AzureOpenAISimulator()))
 
 
 def test_every_expect_call_returns_an_expectation_handler(service: MockService) -> None:
