@@ -166,8 +166,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     # Remember each profile's first and last test: its app starts ahead (in the order of first
-    # use) and stops after its last. Under xdist a worker does not know which tests it will get,
-    # so there apps start when first needed and live until the session ends.
+    # use) and stops after its last. Under xdist a worker does not know which tests it will get:
+    # its apps start ahead as its tests are handed to it (_start_handed_profiles_ahead), and live
+    # until the session ends.
     if hasattr(session.config, "workerinput"):
         return
     last: dict[str, str] = {}
@@ -292,6 +293,7 @@ def _harness_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     session_harness: Harness = request.getfixturevalue(_SESSION_FIXTURE)
     item = request.node
+    _start_handed_profiles_ahead(session_harness, item)
     with session_harness.test(item.nodeid) as window:
         item.stash[_window_key] = window
         yield
@@ -300,6 +302,21 @@ def _harness_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
         # In the background: the next tests need not wait for this app's shutdown. A process that
         # survives it is reported when the session's harness stops.
         session_harness.stop_app(profile, wait=False)
+
+
+def _start_handed_profiles_ahead(session_harness: Harness, item: pytest.Item) -> None:
+    """Under xdist: start ahead the apps of the tests this worker has been handed (this one's
+    first). The controller's collection order is no guide there (the worker runs only some
+    tests), so the worker looks again at each test, when more may have been handed to it."""
+    handed = pytest_support.xdist_handed_tests(item.config)
+    if not handed:
+        return
+    items = item.session.items
+    profiles: dict[str, None] = {}
+    for node in (item, *(items[index] for index in handed if index < len(items))):
+        if _uses_harness(node, "harness_app"):
+            profiles.setdefault(_profile_of(node, item.config))
+    session_harness.start_ahead(list(profiles))
 
 
 # -- the verdict and the report ------------------------------------------------------------------

@@ -97,3 +97,35 @@ def restore_loadgroup(items: list[pytest.Item]) -> None:
             item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(sorted(names))}")
         except (ValueError, TypeError):
             return  # a pytest this shim does not know: leave the ids alone
+
+
+def xdist_handed_tests(config: pytest.Config) -> list[int] | None:
+    """The tests an xdist worker has been handed and not yet begun, in order, as indices into
+    ``session.items``; None outside a worker, or where this pytest-xdist keeps them elsewhere.
+
+    A worker is handed its tests a few at a time (with ``--dist loadgroup``, a profile's group at
+    once), so what it holds is all it can know of what comes. Read from xdist's worker (its
+    ``WorkerInteractor``: ``nextitem_index`` and the ``torun`` queue, read under the queue's own
+    lock, never changed); any other shape of it reads as None, and apps then start when first
+    needed, as before."""
+    if not hasattr(config, "workerinput"):
+        return None
+    worker = config.stash.get(_xdist_worker, None)
+    if worker is None:
+        found = [p for p in config.pluginmanager.get_plugins() if type(p).__name__ == "WorkerInteractor"]
+        worker = config.stash[_xdist_worker] = found[0] if found else False
+    queue = getattr(worker, "torun", None)
+    lock = getattr(queue, "lock", None)
+    if not callable(lock):
+        return None
+    try:
+        with lock() as pending:
+            handed = [index for index in pending if isinstance(index, int)]
+    except Exception:  # xdist's internals changed: apps start when first needed, as before
+        return None
+    upcoming = getattr(worker, "nextitem_index", None)
+    return [upcoming, *handed] if isinstance(upcoming, int) else handed
+
+
+#: pytest-xdist's worker object (False: none found), looked up once per session.
+_xdist_worker = pytest.StashKey[object]()

@@ -177,3 +177,32 @@ def test_the_plugin_starts_the_selected_profiles_apps_ahead_in_order(tmp_path: P
         "three.log",
         "two.log",
     ]  # not the default's (only harness_services), nor 'unused'
+
+
+def test_an_xdist_worker_starts_ahead_the_apps_of_the_tests_it_was_handed(tmp_path: Path) -> None:
+    """Under xdist the controller's order is no guide (a worker runs only some tests): a worker starts
+    ahead the apps of the tests it has been handed. With loadgroup xdist hands a worker two groups
+    at first (profile one's two tests, then two's), so test_one sees two's app started before any
+    test of two ran; three's and 'unused''s are not (three's group comes later, 'unused' is not
+    selected), and three's app still starts for its test."""
+    files = {
+        **project_files("start_ahead/test_a.py"),
+        "expected_ahead.txt": "one two\n",
+        **{f"test_{name}.py": profile_test(name) for name in ("two", "three", "unused")},
+    }
+    extra = PROFILES + '\n[tool.harness.profiles.unused]\nenv = { WHO = "unused" }\n'
+    tiny_project(tmp_path, env={"TINY_START_DELAY": 0.5}, extra=extra, files=files)
+    started = time.time()
+
+    result = run_pytest(
+        tmp_path,
+        *("-p", "no:flask", "-n", "1", "--dist", "loadgroup"),
+        *("test_a.py", "test_two.py", "test_three.py"),
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout
+    assert not project_processes(tmp_path, started)
+    logs = sorted(path.name for path in (tmp_path / ".harness" / "logs").glob("*.log"))
+    assert logs == ["one.gw0.log", "three.gw0.log", "two.gw0.log"], logs
