@@ -22,6 +22,8 @@ PROMPT_FILTER = [
     }
 ]
 SYSTEM_FINGERPRINT = "fp_harness"
+#: The string values of the legacy ``function_call`` (an object names the function to call).
+FUNCTION_CALL_MODES = ("none", "auto")
 
 
 class InvalidRequest(Exception):
@@ -108,6 +110,8 @@ class ChatRequest:
     stream: bool
     include_usage: bool
     tools: tuple[Mapping[str, Any], ...] = field(default=())
+    #: The legacy ``functions`` (each a name, description and parameters), older than ``tools``.
+    functions: tuple[Mapping[str, Any], ...] = field(default=())
     #: "chat" (chat completions), or "responses": a Responses API call translated into chat terms
     #: (``body`` then holds the translated tool_choice, response_format and token limit).
     operation: str = "chat"
@@ -132,8 +136,14 @@ class ChatRequest:
         return value if isinstance(value, int) else 1
 
     @property
+    def answers_with_function_call(self) -> bool:
+        """The request offers legacy ``functions`` (and no ``tools``): a call is answered as
+        ``message.function_call`` with finish reason "function_call", one call at most."""
+        return bool(self.functions) and not self.tools
+
+    @property
     def prompt_tokens(self) -> int:
-        return tokens.prompt_tokens(self.messages, list(self.tools) or None)
+        return tokens.prompt_tokens(self.messages, list(self.tools) or list(self.functions) or None)
 
 
 def parse(deployment: str, model: str, body: Mapping[str, Any]) -> ChatRequest:
@@ -160,18 +170,71 @@ def parse(deployment: str, model: str, body: Mapping[str, Any]) -> ChatRequest:
         function = tool.get("function") if isinstance(tool, Mapping) else None
         if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
             raise missing(f"tools[{index}].function.name")
+    functions = _checked_functions(body)
     options = body.get("stream_options")
     include_usage = isinstance(options, Mapping) and options.get("include_usage") is True
     return ChatRequest(
-        deployment, model, body, tuple(messages), body.get("stream") is True, include_usage, tools
+        deployment,
+        model,
+        body,
+        tuple(messages),
+        body.get("stream") is True,
+        include_usage,
+        tools,
+        functions,
     )
+
+
+def _checked_functions(body: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+    """The legacy ``functions`` and ``function_call`` ("none", "auto" or ``{"name": ...}`` naming
+    one of the functions), checked as the service checks them."""
+    require_type(body, "functions", (list,), "an array")
+    functions = tuple(body.get("functions") or ())
+    for index, function in enumerate(functions):
+        if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+            raise missing(f"functions[{index}].name")
+    choice = body.get("function_call")
+    if choice is None:
+        return functions
+    if not functions:
+        raise InvalidRequest(
+            "Invalid value for 'function_call': 'function_call' is only allowed when 'functions' are "
+            "specified.",
+            "function_call",
+        )
+    if isinstance(choice, str):
+        if choice not in FUNCTION_CALL_MODES:
+            raise InvalidRequest(
+                f"Invalid value: '{choice}'. Supported values are: 'none' and 'auto'.",
+                "function_call",
+                "invalid_value",
+            )
+        return functions
+    if not isinstance(choice, Mapping):
+        raise wrong_type("function_call", choice, "a string or an object")
+    name = choice.get("name")
+    if not isinstance(name, str):
+        raise missing("function_call.name")
+    if all(function["name"] != name for function in functions):
+        raise InvalidRequest(
+            f"Invalid value for 'function_call': no function named '{name}' was specified in the "
+            "'functions' parameter.",
+            "function_call",
+        )
+    return functions
 
 
 # -- the default answer -------------------------------------------------------------------------------
 
 
 def _forced_tool(request: ChatRequest) -> Mapping[str, Any] | None:
-    """The tool ``tool_choice`` forces (a named function, or the first one for "required")."""
+    """The tool ``tool_choice`` forces (a named function, or the first one for "required"), or the
+    legacy function ``function_call`` names."""
+    if request.answers_with_function_call:
+        named_function = request.body.get("function_call")
+        if not isinstance(named_function, Mapping):
+            return None
+        return next((f for f in request.functions if f.get("name") == named_function.get("name")), None)
     choice = request.body.get("tool_choice")
     functions: list[Mapping[str, Any]] = [tool["function"] for tool in request.tools]
     if choice == "required" and functions:
@@ -199,6 +262,19 @@ def default_reply(request: ChatRequest, template: str) -> Reply:
         spec = response_format.get("json_schema")
         text = json.dumps(examples.example(spec.get("schema") if isinstance(spec, Mapping) else None))
     return Reply(content=text)
+
+
+def in_requested_form(request: ChatRequest, reply: Reply) -> Reply:
+    """``reply`` as the request can receive it: to a request with legacy ``functions`` a call is
+    one ``function_call`` (the first primed call; that API has no parallel calls), finishing with
+    "function_call"."""
+    if not request.answers_with_function_call or not reply.tool_calls:
+        return reply
+    return Reply(
+        content=reply.content,
+        tool_calls=reply.tool_calls[:1],
+        finish_reason=reply.finish_reason or "function_call",
+    )
 
 
 def truncated(reply: Reply, limit: int | None) -> Reply:
@@ -259,7 +335,10 @@ def completion(request: ChatRequest, reply: Reply, prompt: int, completion_count
     choices = []
     for index in range(request.choices):
         message: dict[str, Any] = {"role": "assistant", "content": reply.content, "refusal": None}
-        if reply.tool_calls:
+        if reply.tool_calls and request.answers_with_function_call:
+            call = reply.tool_calls[0]
+            message["function_call"] = {"name": call.name, "arguments": call.arguments}
+        elif reply.tool_calls:
             message["tool_calls"] = tool_calls_json(reply, call_ids(reply))
         choices.append(
             {

@@ -649,7 +649,7 @@ class AzureOpenAISimulator(Simulator):
         broken = outcome if isinstance(outcome, StreamBreak) else None
         primed = broken.reply if broken is not None else outcome if isinstance(outcome, Reply) else None
         reply, how = (primed, "primed answer") if primed is not None else self._answer(parsed)
-        reply = chat.truncated(reply, parsed.max_tokens)
+        reply = chat.truncated(chat.in_requested_form(parsed, reply), parsed.max_tokens)
         completion = chat.completion_tokens(reply)
         self._limiter.settle(admitted.use, prompt + completion * parsed.choices)
         headers = self._headers(name, limits)

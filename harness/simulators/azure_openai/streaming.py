@@ -4,8 +4,8 @@
 
 1. the prompt-filter chunk: empty ``choices``, empty ``id``/``model``, ``prompt_filter_results``;
 2. per choice: the role delta (``{"role": "assistant", "content": ""}``; for tool calls the first
-   call's id and name), then one delta per token (content, or each call's arguments), then a delta
-   ``{}`` with the ``finish_reason``;
+   call's id and name; for a legacy ``function_call`` its name), then one delta per token (content,
+   or each call's arguments), then a delta ``{}`` with the ``finish_reason``;
 3. with ``stream_options.include_usage``: a chunk with empty ``choices`` and the ``usage`` (every
    chunk before it carries ``"usage": null``, as the service does);
 4. ``data: [DONE]``.
@@ -79,7 +79,15 @@ def events(
     ]
     for index in range(request.choices):
         ids = chat.call_ids(reply)
-        if reply.tool_calls:
+        if reply.tool_calls and request.answers_with_function_call:
+            call = reply.tool_calls[0]
+            named = {"name": call.name, "arguments": ""}
+            opening = {"role": "assistant", "content": None, "refusal": None, "function_call": named}
+            items.append((chunk(_choice(index, opening, None, False)), 0.0))
+            for piece in tokens.pieces(call.arguments):
+                more: dict[str, Any] = {"function_call": {"arguments": piece}}
+                items.append((chunk(_choice(index, more, None, False)), token_delay()))
+        elif reply.tool_calls:
             for number, call in enumerate(reply.tool_calls):
                 header = {
                     "index": number,
