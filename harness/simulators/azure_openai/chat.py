@@ -21,7 +21,6 @@ PROMPT_FILTER = [
         "content_filter_results": {**SAFE, "jailbreak": {"filtered": False, "detected": False}},
     }
 ]
-SYSTEM_FINGERPRINT = "fp_harness"
 #: The string values of the legacy ``function_call`` (an object names the function to call).
 FUNCTION_CALL_MODES = ("none", "auto")
 
@@ -330,7 +329,9 @@ def usage(prompt: int, completion: int) -> dict[str, Any]:
     }
 
 
-def completion(request: ChatRequest, reply: Reply, prompt: int, completion_count: int) -> dict[str, Any]:
+def completion(
+    request: ChatRequest, reply: Reply, prompt: int, completion_count: int, *, fingerprint: str
+) -> dict[str, Any]:
     """The ``chat.completion`` body Azure sends (with its content filter annotations)."""
     choices = []
     for index in range(request.choices):
@@ -354,7 +355,7 @@ def completion(request: ChatRequest, reply: Reply, prompt: int, completion_count
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.model,
-        "system_fingerprint": SYSTEM_FINGERPRINT,
+        "system_fingerprint": fingerprint,
         "prompt_filter_results": PROMPT_FILTER,
         "choices": choices,
         "usage": usage(prompt, completion_count * request.choices),

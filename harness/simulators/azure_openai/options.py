@@ -18,6 +18,11 @@ KINDS = ("chat", "embeddings")
 #: recognisable answers.
 DEFAULT_ANSWER = "This is a simulated answer to: {prompt}"
 
+#: What a real resource reports, so that nothing in an answer gives the simulator away: the region
+#: (``x-ms-region``) and a model build's ``system_fingerprint`` of the service's shape.
+DEFAULT_REGION = "East US"
+DEFAULT_SYSTEM_FINGERPRINT = "fp_b705f0c291"
+
 #: Native embedding sizes; any other embeddings model gets :data:`DEFAULT_DIMENSIONS`.
 LARGE_DIMENSIONS = 3072
 DEFAULT_DIMENSIONS = 1536
@@ -64,6 +69,8 @@ class Settings:
     latency: Latency = field(default_factory=Latency)
     seed: int | None = None
     default_answer: str = DEFAULT_ANSWER
+    region: str = DEFAULT_REGION
+    system_fingerprint: str = DEFAULT_SYSTEM_FINGERPRINT
 
 
 def _template(value: object) -> bool:
@@ -120,6 +127,8 @@ OPTIONS = Schema(
             'a string whose only placeholder is "{prompt}"',
             fix='default_answer = "Answer to {prompt}" (write {{ and }} for literal braces)',
         ),
+        "region": text(expected="a region name", fix='region = "Sweden Central"'),
+        "system_fingerprint": text(expected="a fingerprint", fix='system_fingerprint = "fp_b705f0c291"'),
         "deployments": TableOf(
             DEPLOYMENT,
             expected="a table of deployment name -> {model, kind, dimensions}",
@@ -163,6 +172,7 @@ def parse(options: Mapping[str, object]) -> Settings:
         }
     seed = options.get("seed")
     answer = options.get("default_answer")
+    region, fingerprint = options.get("region"), options.get("system_fingerprint")
     return Settings(
         api_keys=api_keys,
         deployments=deployments,
@@ -174,4 +184,6 @@ def parse(options: Mapping[str, object]) -> Settings:
         ),
         seed=seed if isinstance(seed, int) else None,
         default_answer=answer if isinstance(answer, str) else DEFAULT_ANSWER,
+        region=region if isinstance(region, str) else DEFAULT_REGION,
+        system_fingerprint=fingerprint if isinstance(fingerprint, str) else DEFAULT_SYSTEM_FINGERPRINT,
     )

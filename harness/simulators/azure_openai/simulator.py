@@ -582,7 +582,7 @@ class AzureOpenAISimulator(Simulator):
 
     def _headers(self, name: str, limits: Limits, *, exhausted: bool = False) -> dict[str, str]:
         ident = str(uuid.uuid4())
-        headers = {"apim-request-id": ident, "x-request-id": ident, "x-ms-region": "harness"}
+        headers = {"apim-request-id": ident, "x-request-id": ident, "x-ms-region": self.settings.region}
         remaining = self._limiter.remaining(name, limits)
         for label, value in (("requests", remaining.requests), ("tokens", remaining.tokens)):
             if value is not None or exhausted:
@@ -677,7 +677,9 @@ class AzureOpenAISimulator(Simulator):
             items: list[streaming.Item] = (
                 list(responses.events(answer, prompt, completion, delay))
                 if answer is not None
-                else streaming.events(parsed, reply, prompt, completion, delay)
+                else streaming.events(
+                    parsed, reply, prompt, completion, delay, fingerprint=self.settings.system_fingerprint
+                )
             )
             if broken is not None:
                 return streaming.respond_broken(request, items, headers, broken.after_chunks, broken.then)
@@ -685,7 +687,10 @@ class AzureOpenAISimulator(Simulator):
         self._wait(request, latency.per_token_delay * max(0, completion - 1), latency.jitter)
         if answer is not None:
             return json_response(answer.response(prompt, completion), headers=headers)
-        return json_response(chat.completion(parsed, reply, prompt, completion), headers=headers)
+        body = chat.completion(
+            parsed, reply, prompt, completion, fingerprint=self.settings.system_fingerprint
+        )
+        return json_response(body, headers=headers)
 
     def _embeddings(self, request: Request, deployment: Deployment, body: dict[str, Any]) -> Response:
         name = deployment.name

@@ -48,6 +48,8 @@ def events(
     prompt: int,
     completion: int,
     token_delay: Callable[[], float],
+    *,
+    fingerprint: str,
 ) -> list[Item]:
     """Every event of the stream with the wait before it (``token_delay()`` per token)."""
     ident, created = chat.new_id(), int(time.time())
@@ -56,7 +58,7 @@ def events(
         "object": "chat.completion.chunk",
         "created": created,
         "model": request.model,
-        "system_fingerprint": chat.SYSTEM_FINGERPRINT,
+        "system_fingerprint": fingerprint,
     }
     if request.include_usage:
         head["usage"] = None
