@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.simulators.azure_openai import examples, tokens
+from harness.simulators.azure_openai import examples, logprobs, tokens
 from harness.simulators.azure_openai.priming import Reply, ToolCall
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -135,6 +135,17 @@ class ChatRequest:
         return value if isinstance(value, int) else 1
 
     @property
+    def logprobs(self) -> bool:
+        """Whether the answer's token log-probabilities are asked for (``logprobs: true``)."""
+        return self.body.get("logprobs") is True
+
+    @property
+    def top_logprobs(self) -> int:
+        """How many likeliest tokens to list per position (``top_logprobs``, 0 if unset)."""
+        value = self.body.get("top_logprobs")
+        return value if isinstance(value, int) else 0
+
+    @property
     def answers_with_function_call(self) -> bool:
         """The request offers legacy ``functions`` (and no ``tools``): a call is answered as
         ``message.function_call`` with finish reason "function_call", one call at most."""
@@ -170,6 +181,7 @@ def parse(deployment: str, model: str, body: Mapping[str, Any]) -> ChatRequest:
         if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
             raise missing(f"tools[{index}].function.name")
     functions = _checked_functions(body)
+    _check_logprobs(body)
     options = body.get("stream_options")
     include_usage = isinstance(options, Mapping) and options.get("include_usage") is True
     return ChatRequest(
@@ -182,6 +194,25 @@ def parse(deployment: str, model: str, body: Mapping[str, Any]) -> ChatRequest:
         tools,
         functions,
     )
+
+
+def _check_logprobs(body: Mapping[str, Any]) -> None:
+    """``logprobs`` a boolean; ``top_logprobs`` 0-20, and only with ``logprobs`` on."""
+    require_type(body, "logprobs", (bool,), "a boolean")
+    require_type(body, "top_logprobs", (int,), "an integer")
+    require_min(body, "top_logprobs", 0)
+    top = body.get("top_logprobs")
+    if isinstance(top, int) and top > logprobs.MAX_TOP:
+        raise InvalidRequest(
+            f"Invalid 'top_logprobs': integer above maximum value. Expected a value <= {logprobs.MAX_TOP}, "
+            f"but got {top} instead.",
+            "top_logprobs",
+            "integer_above_max_value",
+        )
+    if top is not None and body.get("logprobs") is not True:
+        raise InvalidRequest(
+            "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", "top_logprobs"
+        )
 
 
 def _checked_functions(body: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
@@ -329,6 +360,15 @@ def usage(prompt: int, completion: int) -> dict[str, Any]:
     }
 
 
+def answer_logprobs(request: ChatRequest, reply: Reply) -> dict[str, Any] | None:
+    """A choice's ``logprobs``: None unless asked for; for a text answer, one entry per token."""
+    if not request.logprobs:
+        return None
+    if reply.content is None:
+        return {"content": None, "refusal": None}
+    return logprobs.content(tokens.pieces(reply.content), request.top_logprobs)
+
+
 def completion(
     request: ChatRequest, reply: Reply, prompt: int, completion_count: int, *, fingerprint: str
 ) -> dict[str, Any]:
@@ -345,7 +385,7 @@ def completion(
             {
                 "index": index,
                 "finish_reason": reply.finish,
-                "logprobs": None,
+                "logprobs": answer_logprobs(request, reply),
                 "message": message,
                 "content_filter_results": {} if reply.tool_calls else SAFE,
             }

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from harness.faults.base import Fault
 from harness.faults.sse import DONE, EventLike, Marker, SSEEvent, encode, pause, sse
-from harness.simulators.azure_openai import chat, tokens
+from harness.simulators.azure_openai import chat, logprobs, tokens
 from harness.simulators.azure_openai.latency import Pacer
 from harness.simulators.azure_openai.priming import Reply
 
@@ -107,8 +107,12 @@ def events(
         else:
             role = {"role": "assistant", "content": "", "refusal": None}
             items.append((chunk(_choice(index, role, None, False)), 0.0))
-            for piece in tokens.pieces(reply.content or ""):
-                items.append((chunk(_choice(index, {"content": piece}, None, True)), token_delay()))
+            for position, piece in enumerate(tokens.pieces(reply.content or "")):
+                choice = _choice(index, {"content": piece}, None, True)
+                if request.logprobs:
+                    top = request.top_logprobs
+                    choice["logprobs"] = logprobs.content([piece], top, first_position=position)
+                items.append((chunk(choice), token_delay()))
         items.append((chunk(_choice(index, {}, reply.finish, False)), 0.0))
     if request.include_usage:
         items.append(
