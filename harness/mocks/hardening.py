@@ -43,6 +43,12 @@ from harness.mocks.keepalive import KeepAliveHandler
 
 #: Attribute of the werkzeug server through which its handlers report failed TLS handshakes.
 _TLS_ERROR_SINK = "harness_tls_error"
+#: In what a TLS connection that ended without a request is recorded as: the client said nothing.
+SILENT_TLS_CLOSE = "without a TLS alert"
+SILENT_TLS_CLOSE_ERROR = (
+    f"the client closed the connection {SILENT_TLS_CLOSE} and before any request "
+    "(in or right after the TLS handshake)"
+)
 #: ... and requests the HTTP layer rejected before any expectation saw them (malformed, truncated).
 _REJECTION_SINK = "harness_rejected_request"
 #: How much of a rejected request line a report quotes.
@@ -391,6 +397,8 @@ class QuietRequestHandler(KeepAliveHandler):
         # Every read of the request (line, headers, body) goes through the deadline reader; the
         # socket's own raw file is kept underneath it, so closing rfile releases the socket as before.
         self.reader = _RequestReader(self.rfile.detach(), self.connection, self.limits.request_timeout)
+        #: Whether a request has begun on this connection (its first byte came).
+        self.request_seen = False
         self.rfile = io.BufferedReader(self.reader, io.DEFAULT_BUFFER_SIZE)
         track = getattr(self.server, "track_connection", None)
         if track is not None:
@@ -440,6 +448,7 @@ class QuietRequestHandler(KeepAliveHandler):
     def handle_one_request(self) -> None:
         # Not the previous request's line: a rejection before this one's is parsed quotes none.
         self.requestline = ""
+        self.raw_requestline = b""
         self.reader.begin()
         if self.service_stopping():  # a kept connection, and the service went down meanwhile
             self.close_connection = True
@@ -452,6 +461,26 @@ class QuietRequestHandler(KeepAliveHandler):
                 self.request_version = self.command = ""
             with contextlib.suppress(OSError):
                 self.send_error(rejected.status, None, rejected.why)
+        except ConnectionError:
+            self._note_silent_tls_close()
+            raise
+        if self.raw_requestline:
+            self.request_seen = True
+        else:
+            self._note_silent_tls_close()
+
+    def _note_silent_tls_close(self) -> None:
+        """A TLS connection that ended before its first request, without a TLS alert, is kept as a
+        TLS error: a client that rejects the certificate may just close the connection (async
+        httpx does), and without this nothing would show that it came at all."""
+        record = getattr(self.server, _TLS_ERROR_SINK, None)
+        if record is None or self.request_seen or self.service_stopping():
+            return  # (a stopping service ends the connections that wait: not the client's doing)
+        self.request_seen = True  # recorded once per connection
+        # Not told apart: "during" and "right after" the handshake. In TLS 1.3 a client that hangs
+        # up at once after its Finished message can end the server's handshake too (its session
+        # tickets are never delivered), so the server cannot say which it was.
+        record(SILENT_TLS_CLOSE_ERROR)
 
     def make_environ(self) -> dict[str, Any]:
         environ: dict[str, Any] = super().make_environ()

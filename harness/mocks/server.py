@@ -46,6 +46,7 @@ from harness.mocks.hardening import (
     MAX_HEADERS,
     MAX_LINE_BYTES,
     MAX_REQUEST_TIMEOUT,
+    SILENT_TLS_CLOSE,
     TRUNCATED_BODY,
     TRUNCATED_HEADERS,
     QuietRequestHandler,
@@ -525,6 +526,8 @@ class MockService(HTTPServer):
         for error in self.tls_errors:
             untrusted = "unknown ca" in error.lower() or "certificate unknown" in error.lower()
             hint = f"\n  {UNTRUSTED_HINT}" if untrusted else ""
+            if SILENT_TLS_CLOSE in error:  # most likely a client that rejected the certificate
+                hint = f"\n  if it was the app's client, most likely {UNTRUSTED_HINT}"
             lines.append(f"TLS error (no request was read): {error}{hint}")
         return "\n".join(lines) or "(no requests)"
 
