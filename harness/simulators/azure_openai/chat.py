@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.simulators.azure_openai import examples, logprobs, tokens
+from harness.simulators.azure_openai import examples, json_mode, logprobs, tokens
 from harness.simulators.azure_openai.priming import Reply, ToolCall
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -287,7 +287,7 @@ def default_reply(request: ChatRequest, template: str) -> Reply:
     response_format = request.body.get("response_format")
     kind = response_format.get("type") if isinstance(response_format, Mapping) else None
     if kind == "json_object":
-        text = json.dumps({"answer": text})
+        text = json.dumps(json_mode.answer(request.messages, text))
     elif kind == "json_schema" and isinstance(response_format, Mapping):
         spec = response_format.get("json_schema")
         text = json.dumps(examples.example(spec.get("schema") if isinstance(spec, Mapping) else None))

@@ -49,7 +49,7 @@ def count(text: str) -> int:
     return len(pieces(text))
 
 
-def _content_text(content: object) -> str:
+def content_text(content: object) -> str:
     # Content is a string or a list of parts ({"type": "text", "text": ...}, images...).
     if isinstance(content, str):
         return content
@@ -61,7 +61,7 @@ def _content_text(content: object) -> str:
 
 def message_text(message: Mapping[str, object]) -> str:
     """The text a message carries (its content, tool calls' names and arguments)."""
-    text = _content_text(message.get("content"))
+    text = content_text(message.get("content"))
     calls = message.get("tool_calls")
     if isinstance(calls, list):
         text += " " + json.dumps(calls, separators=(",", ":"))
