@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,13 +55,15 @@ from harness.simulators.checks import (
     label,
     text,
 )
+from harness.simulators.content_safety_blocklists import PREFIX as BLOCKLISTS
+from harness.simulators.content_safety_blocklists import Blocklists
 from harness.simulators.prompt_shields import PHRASES, Attack, PromptShields
 
 CATEGORIES = ("Hate", "SelfHarm", "Sexual", "Violence")
 OUTPUT_TYPES = ("FourSeverityLevels", "EightSeverityLevels")
 #: The longest text ``text:analyze`` accepts, in characters.
 MAX_TEXT_LENGTH = 10_000
-OPERATIONS = ("text", "image", "shield")
+OPERATIONS = ("text", "image", "shield", "blocklists")
 
 _ACCESS_DENIED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid "
@@ -74,7 +75,12 @@ _ROUTES = {
     "/contentsafety/text:shieldPrompt": "shield",
 }
 #: How the journal names each operation.
-_DESCRIBED = {"text": "text:analyze", "image": "image:analyze", "shield": "text:shieldPrompt"}
+_DESCRIBED = {
+    "text": "text:analyze",
+    "image": "image:analyze",
+    "shield": "text:shieldPrompt",
+    "blocklists": "blocklist management",
+}
 
 # -- what the options and the test API take -------------------------------------------------------------
 
@@ -133,7 +139,7 @@ class _State:
     """What every call gets: the options, then the test's ``set_severities`` and ``add_*`` calls."""
 
     severities: dict[str, int]
-    blocklists: dict[str, list[str]]
+    blocklists: Blocklists
     rules: list[_Rule]
     phrases: list[str]
 
@@ -152,9 +158,8 @@ class ContentSafetySimulator(PrimedFailures, Simulator):
         # The options are where the state starts; the base class's reset rule keeps each test's
         # changes to itself.
         self._severities: dict[str, int] = dict(self.options.get("severities", {}))
-        self._blocklists: dict[str, list[str]] = {
-            name: [str(item) for item in items] for name, items in self.options.get("blocklists", {}).items()
-        }
+        configured = self.options.get("blocklists", {})
+        self._blocklists = Blocklists({name: list(map(str, items)) for name, items in configured.items()})
         self._rules = [
             _Rule(str(rule["contains"]), dict(rule.get("severities", {})))
             for rule in self.options.get("rules", [])
@@ -198,7 +203,7 @@ class ContentSafetySimulator(PrimedFailures, Simulator):
         """A blocklist (or more items for one) that requests can name in ``blocklistNames``."""
         listed = _ITEMS.argument(list(items), label("add_blocklist", "items"))
         with self._lock:
-            self._blocklists.setdefault(name, []).extend(listed)
+            self._blocklists.add(name, listed)
 
     @arguments(phrase=_PHRASE)
     def add_attack_phrase(self, phrase: str) -> None:
@@ -243,7 +248,7 @@ class ContentSafetySimulator(PrimedFailures, Simulator):
         with self._lock:
             return _State(
                 dict(self._severities),
-                {name: list(items) for name, items in self._blocklists.items()},
+                self._blocklists.copy(),
                 list(self._rules),
                 list(self._shields.phrases),
             )
@@ -259,8 +264,8 @@ class ContentSafetySimulator(PrimedFailures, Simulator):
     # -- serving -----------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response | None:
-        operation = _ROUTES.get(request.path.rstrip("/"))
-        if operation is None or request.method != "POST":
+        operation = _operation(request)
+        if operation is None or (operation != "blocklists" and request.method != "POST"):
             return None
         key = request.headers.get("Ocp-Apim-Subscription-Key")
         bearer = request.headers.get("Authorization", "")
@@ -274,6 +279,10 @@ class ContentSafetySimulator(PrimedFailures, Simulator):
         if primed is not None:
             return primed(request)
         try:
+            if operation == "blocklists":
+                body = _body(request) if request.method in {"PATCH", "POST"} else None
+                with self._lock:
+                    return self._blocklists.handle(request, body)
             body = _body(request)
             if operation == "text":
                 return json_response(self._analyze_text(body))
@@ -285,7 +294,7 @@ class ContentSafetySimulator(PrimedFailures, Simulator):
             return error.response()
 
     def describe(self, request: Request) -> str:
-        operation = _ROUTES.get(request.path.rstrip("/"))
+        operation = _operation(request)
         return f"simulator {self.kind}" + (f" {_DESCRIBED[operation]}" if operation else "")
 
     def not_found(self, request: Request) -> Response:
@@ -309,7 +318,7 @@ class ContentSafetySimulator(PrimedFailures, Simulator):
         if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
             raise _invalid("blocklistNames", "blocklistNames must be an array of strings.")
         with self._lock:
-            matches = self._blocklist_matches(text, names)
+            matches = self._blocklists.matches(text, names)
             severities = self._severities_for(text)
         halt = body.get("haltOnBlocklistHit", False) is True
         analysis = [] if halt and matches else _analysis(categories, severities, output_type)
@@ -327,21 +336,6 @@ class ContentSafetySimulator(PrimedFailures, Simulator):
             severities = self._severities_for("")
         return {"categoriesAnalysis": _analysis(categories, severities, output_type)}
 
-    def _blocklist_matches(self, text: str, names: list[str]) -> list[dict[str, str]]:
-        lowered = text.lower()
-        matches = []
-        for name in names:
-            items = self._blocklists.get(name)
-            if items is None:
-                raise ServiceError(404, "NotFound", f"Blocklist '{name}' was not found.")
-            for item in items:
-                if item.lower() in lowered:
-                    item_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"blocklist:{name}:{item}"))
-                    matches.append(
-                        {"blocklistName": name, "blocklistItemId": item_id, "blocklistItemText": item}
-                    )
-        return matches
-
     def _severities_for(self, text: str) -> dict[str, int]:
         # Later layers win, category by category (the order is the module docstring's).
         severities = dict(self._severities)
@@ -353,6 +347,13 @@ class ContentSafetySimulator(PrimedFailures, Simulator):
         if primed is not None:
             severities.update(primed)
         return severities
+
+
+def _operation(request: Request) -> str | None:
+    """Which operation a path is (None: a path the service does not have)."""
+    if request.path.startswith(BLOCKLISTS):
+        return "blocklists"
+    return _ROUTES.get(request.path.rstrip("/"))
 
 
 def _analysis(categories: list[str], severities: Mapping[str, int], output_type: str) -> list[dict[str, Any]]:
