@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.simulators.azure_search import semantic
+from harness.simulators.azure_search import facets, semantic
 from harness.simulators.azure_search.filters import FilterError, compile_filter
 from harness.simulators.azure_search.store import WORD, Index, field_texts, invalid
 
@@ -53,6 +53,7 @@ class SearchRequest:
     vector_queries: tuple[VectorQuery, ...] = ()
     #: ``queryType: "semantic"``: rerank, with captions and answers (None: no semantic ranking).
     semantic: semantic.SemanticRequest | None = None
+    facets: tuple[facets.Facet, ...] = ()
 
     @classmethod
     def from_body(cls, body: Any) -> SearchRequest:
@@ -71,6 +72,7 @@ class SearchRequest:
             count=_boolean(body.get("count"), "count"),
             vector_queries=_vector_queries(body.get("vectorQueries")),
             semantic=semantic.parse(body, search),
+            facets=facets.parse(body.get("facets")),
         )
 
     @classmethod
@@ -86,6 +88,7 @@ class SearchRequest:
             skip=_count(_integer(args.get("$skip"), "$skip"), "$skip") or 0,
             count=args.get("$count", "false").lower() == "true",
             semantic=semantic.parse(args, args.get("search")),
+            facets=facets.parse(_repeated(args, "facet")),
         )
 
 
@@ -115,6 +118,8 @@ def run(index: Index, request: SearchRequest) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if request.count:
         body["@odata.count"] = matches
+    if request.facets:
+        body["@search.facets"] = facets.compute(request.facets, [document for document, _ in ranked], index)
     top = DEFAULT_TOP if request.top is None else request.top
     hidden = index.hidden_fields()
     if request.semantic is None:
@@ -262,6 +267,13 @@ def _order(
 
 
 # -- request parsing -----------------------------------------------------------------------------------
+
+
+def _repeated(args: Mapping[str, str], name: str) -> list[str] | None:
+    """Every value of a query parameter given more than once (``facet=a&facet=b``)."""
+    getlist = getattr(args, "getlist", None)
+    values = list(getlist(name)) if getlist is not None else ([args[name]] if name in args else [])
+    return values or None
 
 
 def _optional(body: Mapping[str, Any], name: str, kind: type) -> Any:

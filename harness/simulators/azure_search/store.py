@@ -17,7 +17,7 @@ from harness.simulators.azure_common import ServiceError
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-=]+$")
 #: Index names: lower-case letters, digits and dashes, starting with a letter or digit (<= 128).
 INDEX_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
-_VECTOR_TYPES = ("Collection(Edm.Single)", "Collection(Edm.Half)", "Collection(Edm.Double)")
+VECTOR_TYPES = ("Collection(Edm.Single)", "Collection(Edm.Half)", "Collection(Edm.Double)")
 _TEXT_TYPES = ("Edm.String", "Collection(Edm.String)")
 
 
@@ -205,10 +205,10 @@ def _field(name: str, kind: str, *, key: bool = False, value: Any = None) -> dic
         "name": name,
         "type": kind,
         "key": key,
-        "searchable": kind in _TEXT_TYPES or kind in _VECTOR_TYPES,
-        "filterable": kind not in _VECTOR_TYPES,
+        "searchable": kind in _TEXT_TYPES or kind in VECTOR_TYPES,
+        "filterable": kind not in VECTOR_TYPES,
         "retrievable": True,
     }
-    if kind in _VECTOR_TYPES:
+    if kind in VECTOR_TYPES:
         entry["dimensions"] = len(value)
     return entry
