@@ -62,11 +62,11 @@ class SearchRequest:
         search = _optional(body, "search", str)
         return cls(
             search=search,
-            search_fields=_names(body.get("searchFields"), "searchFields"),
+            search_fields=field_names(body.get("searchFields"), "searchFields"),
             search_mode=_mode(body.get("searchMode")),
-            select=_names(body.get("select"), "select"),
+            select=field_names(body.get("select"), "select"),
             filter=_optional(body, "filter", str),
-            orderby=_names(body.get("orderby"), "orderby"),
+            orderby=field_names(body.get("orderby"), "orderby"),
             top=_count(body.get("top"), "top"),
             skip=_count(body.get("skip"), "skip") or 0,
             count=_boolean(body.get("count"), "count"),
@@ -79,11 +79,11 @@ class SearchRequest:
     def from_query(cls, args: Mapping[str, str]) -> SearchRequest:
         return cls(
             search=args.get("search"),
-            search_fields=_names(args.get("searchFields"), "searchFields"),
+            search_fields=field_names(args.get("searchFields"), "searchFields"),
             search_mode=_mode(args.get("searchMode")),
-            select=_names(args.get("$select"), "$select"),
+            select=field_names(args.get("$select"), "$select"),
             filter=args.get("$filter"),
-            orderby=_names(args.get("$orderby"), "$orderby"),
+            orderby=field_names(args.get("$orderby"), "$orderby"),
             top=_count(_integer(args.get("$top"), "$top"), "$top"),
             skip=_count(_integer(args.get("$skip"), "$skip"), "$skip") or 0,
             count=args.get("$count", "false").lower() == "true",
@@ -113,7 +113,7 @@ def run(index: Index, request: SearchRequest) -> dict[str, Any]:
         rankings.append((_vector_ranking(index, documents, vector_query), vector_query.weight))
     ranked = rankings[0][0] if len(rankings) == 1 else _fuse(rankings)
     if request.orderby:
-        ranked = _order(ranked, request.orderby)
+        ranked = ordered(ranked, request.orderby)
     matches = len(ranked)
     body: dict[str, Any] = {}
     if request.count:
@@ -242,7 +242,7 @@ def _fuse(
     return fused
 
 
-def _order(
+def ordered(
     ranked: list[tuple[dict[str, Any], float]], orderby: list[str]
 ) -> list[tuple[dict[str, Any], float]]:
     # Sort by the last clause first: Python's stable sort then leaves the first clause dominant.
@@ -283,7 +283,7 @@ def _optional(body: Mapping[str, Any], name: str, kind: type) -> Any:
     return value
 
 
-def _names(value: Any, name: str) -> list[str] | None:
+def field_names(value: Any, name: str) -> list[str] | None:
     # The REST API takes comma-separated strings; accept JSON arrays of strings as well.
     if value is None:
         return None
@@ -346,7 +346,7 @@ def _vector_queries(value: Any) -> tuple[VectorQuery, ...]:
         vector = entry.get("vector")
         if not isinstance(vector, list) or not vector or not _numbers(vector):
             raise invalid(f"{where}.vector must be a non-empty array of numbers")
-        fields = _names(entry.get("fields"), f"{where}.fields")
+        fields = field_names(entry.get("fields"), f"{where}.fields")
         if not fields:
             raise invalid(f"{where}.fields must name the vector field(s) to search")
         k = _count(entry.get("k"), f"{where}.k")

@@ -32,8 +32,10 @@ from harness.simulators.azure_common import (
     error_response,
 )
 from harness.simulators.azure_search import options as search_options
+from harness.simulators.azure_search import suggestions
 from harness.simulators.azure_search.query import SearchRequest, project, run
 from harness.simulators.azure_search.store import Index, check_index_definition, invalid
+from harness.simulators.azure_search.suggestions import TypeAhead
 from harness.simulators.base import Simulator, SimulatorError, json_response
 from harness.simulators.checks import (
     HTTP_ERROR,
@@ -57,6 +59,8 @@ OPERATIONS = (
     "list_indexes",
     "delete_index",
     "index_stats",
+    "suggest",
+    "autocomplete",
 )
 
 _INDEX_PATH = re.compile(r"^/indexes(?:\('(?P<quoted>[^']*)'\)|/(?P<plain>[^/()']+))(?P<rest>/.*)?$")
@@ -267,6 +271,14 @@ class AzureSearchSimulator(PrimedFailures, Simulator):
                 return Response(str(len(index.documents)), content_type="text/plain; charset=utf-8")
             if route.operation == "lookup":
                 return self._lookup(index, route, request)
+            if route.operation in ("suggest", "autocomplete"):
+                typed = (
+                    TypeAhead.from_query(request.args)
+                    if request.method == "GET"
+                    else TypeAhead.from_body(_json(request))
+                )
+                answer = suggestions.suggest if route.operation == "suggest" else suggestions.autocomplete
+                return json_response(answer(index, typed))
             if route.operation == "index_documents":
                 status, results = index.apply(_value(request))
                 return json_response({"value": results}, status=status)
@@ -355,13 +367,17 @@ def _route(request: Request) -> _Route | None:
         ("/docs/$count", "GET"): "count",
         ("/docs/index", "POST"): "index_documents",
         ("/docs/search.index", "POST"): "index_documents",
+        ("/docs/search.post.suggest", "POST"): "suggest",
+        ("/docs/search.suggest", "GET"): "suggest",
+        ("/docs/search.post.autocomplete", "POST"): "autocomplete",
+        ("/docs/search.autocomplete", "GET"): "autocomplete",
     }
     if (rest, method) in simple:
         return _Route(simple[rest, method], index)
     document = _DOCUMENT_PATH.match(rest)
     if method == "GET" and document is not None:
         key = document.group("quoted") if document.group("quoted") is not None else document.group("plain")
-        if not key.startswith("search."):  # suggest, autocomplete: not simulated
+        if not key.startswith("search."):  # a document key, not an action (search.suggest ...)
             return _Route("lookup", index, key)
     return None
 
