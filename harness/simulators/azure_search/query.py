@@ -92,15 +92,21 @@ class SearchRequest:
         )
 
 
+def filtered(index: Index, expression: str | None) -> list[dict[str, Any]]:
+    """The documents of ``index`` the OData ``expression`` keeps (all of them without one)."""
+    documents = list(index.documents.values())
+    if not expression:
+        return documents
+    try:
+        predicate = compile_filter(expression)
+    except FilterError as error:
+        raise invalid(f"Invalid expression: {error} (in $filter {expression!r})") from None
+    return [document for document in documents if predicate(document)]
+
+
 def run(index: Index, request: SearchRequest) -> dict[str, Any]:
     """The response body of ``request`` against ``index``."""
-    documents = list(index.documents.values())
-    if request.filter:
-        try:
-            predicate = compile_filter(request.filter)
-        except FilterError as error:
-            raise invalid(f"Invalid expression: {error} (in $filter {request.filter!r})") from None
-        documents = [document for document in documents if predicate(document)]
+    documents = filtered(index, request.filter)
     text = (request.search or "").strip()
     text_query = bool(text) and text != "*"
     rankings: list[tuple[list[tuple[dict[str, Any], float]], float]] = []

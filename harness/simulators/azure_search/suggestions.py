@@ -28,8 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.simulators.azure_search.filters import FilterError, compile_filter
-from harness.simulators.azure_search.query import field_names, ordered
+from harness.simulators.azure_search.query import field_names, filtered, ordered
 from harness.simulators.azure_search.store import WORD, Index, field_texts, invalid
 
 DEFAULT_TOP = 5
@@ -167,13 +166,7 @@ def _source_fields(index: Index, request: TypeAhead) -> list[str]:
 
 
 def _documents(index: Index, request: TypeAhead) -> list[dict[str, Any]]:
-    documents = list(index.documents.values())
-    if request.filter:
-        try:
-            predicate = compile_filter(request.filter)
-        except FilterError as error:
-            raise invalid(f"Invalid expression: {error} (in $filter {request.filter!r})") from None
-        documents = [document for document in documents if predicate(document)]
+    documents = filtered(index, request.filter)
     if request.orderby:
         documents = [document for document, _ in ordered([(d, 0.0) for d in documents], request.orderby)]
     return documents
