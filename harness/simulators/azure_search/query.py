@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.simulators.azure_search import facets, semantic
+from harness.simulators.azure_search import facets, semantic, vectorizer
 from harness.simulators.azure_search.filters import FilterError, compile_filter
 from harness.simulators.azure_search.store import WORD, Index, field_texts, invalid
 
@@ -35,6 +35,9 @@ class VectorQuery:
     fields: list[str]
     k: int
     weight: float
+    #: ``kind: "text"``: the text the index's vectorizer embeds (``vector`` is then empty until
+    #: :func:`harness.simulators.azure_search.vectorizer.vectorized` fills it).
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ def run(index: Index, request: SearchRequest) -> dict[str, Any]:
             (_text_ranking(documents, text if text_query else "", fields, request.search_mode), 1.0)
         )
     for vector_query in request.vector_queries:
-        rankings.append((_vector_ranking(index, documents, vector_query), vector_query.weight))
+        query = vectorizer.vectorized(index, vector_query) if vector_query.text is not None else vector_query
+        rankings.append((_vector_ranking(index, documents, query), query.weight))
     ranked = rankings[0][0] if len(rankings) == 1 else _fuse(rankings)
     if request.orderby:
         ranked = ordered(ranked, request.orderby)
@@ -344,13 +348,16 @@ def _vector_queries(value: Any) -> tuple[VectorQuery, ...]:
         if not isinstance(entry, dict):
             raise invalid(f"{where} must be an object")
         kind = entry.get("kind", "vector")
-        if kind != "vector":
+        if kind not in ("vector", "text"):
             raise invalid(
-                f"{where}.kind {kind!r} is not supported by the simulator (it has no vectorizer): "
-                "send kind 'vector' with the embedding in 'vector'"
+                f"{where}.kind {kind!r} is not simulated: send kind 'vector' with the embedding in "
+                "'vector', or kind 'text' with the text in 'text' for the index's vectorizer"
             )
-        vector = entry.get("vector")
-        if not isinstance(vector, list) or not vector or not _numbers(vector):
+        text = entry.get("text") if kind == "text" else None
+        vector: Any = [] if kind == "text" else entry.get("vector")
+        if kind == "text" and (not isinstance(text, str) or not text.strip()):
+            raise invalid(f"{where}.text must be a non-empty string")
+        if kind == "vector" and (not isinstance(vector, list) or not vector or not _numbers(vector)):
             raise invalid(f"{where}.vector must be a non-empty array of numbers")
         fields = field_names(entry.get("fields"), f"{where}.fields")
         if not fields:
@@ -360,6 +367,8 @@ def _vector_queries(value: Any) -> tuple[VectorQuery, ...]:
         if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
             raise invalid(f"{where}.weight must be a number >= 0")
         queries.append(
-            VectorQuery([float(x) for x in vector], fields, DEFAULT_TOP if k is None else k, float(weight))
+            VectorQuery(
+                [float(x) for x in vector], fields, DEFAULT_TOP if k is None else k, float(weight), text
+            )
         )
     return tuple(queries)
