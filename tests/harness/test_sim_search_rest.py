@@ -272,3 +272,51 @@ def test_concurrent_uploads_all_land(url: str) -> None:
     assert statuses == [200] * 8
     count = requests.get(url + "/indexes/items/docs/$count", params=VERSION, headers=HEADERS, timeout=5)
     assert count.text == str(len(DOCS) + 80)
+
+
+def test_a_created_index_reads_back_as_the_service_fills_it(url: str) -> None:
+    """The service stores every field attribute and top-level part; what was sent is kept."""
+    minimal = {
+        "name": "filled",
+        "fields": [
+            {"name": "id", "type": "Edm.String", "key": True},
+            {"name": "count", "type": "Edm.Int32", "filterable": False},
+            {"name": "tags", "type": "Collection(Edm.String)"},
+            {
+                "name": "embedding",
+                "type": "Collection(Edm.Single)",
+                "dimensions": 3,
+                "vectorSearchProfile": "p",
+            },
+            {
+                "name": "address",
+                "type": "Edm.ComplexType",
+                "fields": [{"name": "city", "type": "Edm.String"}],
+            },
+        ],
+    }
+    created = requests.put(
+        f"{url}/indexes('filled')", params=VERSION, json=minimal, headers=HEADERS, timeout=5
+    )
+    assert created.status_code == 201
+    definition = requests.get(f"{url}/indexes/filled", params=VERSION, headers=HEADERS, timeout=5).json()
+    assert definition == created.json()
+    fields = {entry["name"]: entry for entry in definition["fields"]}
+    attributes = ("key", "searchable", "filterable", "sortable", "facetable", "retrievable")
+    assert {
+        name: tuple(fields[name][a] for a in attributes) for name in ("id", "count", "tags", "embedding")
+    } == {
+        "id": (True, True, True, True, True, True),
+        "count": (False, False, False, True, True, True),  # filterable as sent
+        "tags": (False, True, True, False, True, True),
+        "embedding": (False, True, False, False, False, True),
+    }
+    assert fields["embedding"]["dimensions"] == 3
+    assert fields["count"]["analyzer"] is None
+    assert fields["tags"]["synonymMaps"] == []
+    assert fields["address"]["fields"][0]["searchable"] is True
+    assert "searchable" not in fields["address"]  # a complex field has name, type and fields only
+    assert definition["scoringProfiles"] == []
+    assert definition["suggesters"] == []
+    assert definition["similarity"]["@odata.type"] == "#Microsoft.Azure.Search.BM25Similarity"
+    assert definition["vectorSearch"] is None

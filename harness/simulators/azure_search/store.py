@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.simulators.azure_common import ServiceError
+from harness.simulators.azure_search import defaults
 
 #: What the service allows in a document key (letters, digits, '_', '-', '=').
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-=]+$")
 #: Index names: lower-case letters, digits and dashes, starting with a letter or digit (<= 128).
 INDEX_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
-VECTOR_TYPES = ("Collection(Edm.Single)", "Collection(Edm.Half)", "Collection(Edm.Double)")
+VECTOR_TYPES = defaults.VECTOR_TYPES
 _TEXT_TYPES = ("Edm.String", "Collection(Edm.String)")
 
 
@@ -176,7 +177,9 @@ def check_index_definition(body: Any, name: str | None) -> Index:
     if keys[0].get("type") != "Edm.String":
         raise invalid(f"fields : The key field '{keys[0]['name']}' must be of type Edm.String.")
     extra = {k: v for k, v in body.items() if k not in ("name", "fields", "@odata.etag", "@odata.context")}
-    return Index(index_name, keys[0]["name"], fields=fields, extra=extra)
+    # Stored as the service stores it: with the attributes and parts it fills in.
+    filled = [defaults.field(entry) for entry in fields]
+    return Index(index_name, keys[0]["name"], fields=filled, extra=defaults.index(extra))
 
 
 def _result(key: str, ok: bool, status: int, message: str | None = None) -> dict[str, Any]:

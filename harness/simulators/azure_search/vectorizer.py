@@ -17,8 +17,6 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from harness.simulators.azure_openai.embeddings import vector
-from harness.simulators.azure_openai.options import infer_dimensions
 from harness.simulators.azure_search.store import Index, invalid
 
 if TYPE_CHECKING:
@@ -27,6 +25,10 @@ if TYPE_CHECKING:
 
 def vectorized(index: Index, query: VectorQuery) -> VectorQuery:
     """``query`` (``kind: "text"``) with its text embedded for its fields' vectorizer."""
+    # Imported here: a run that only searches never loads the Azure OpenAI simulator.
+    from harness.simulators.azure_openai.embeddings import vector  # noqa: PLC0415
+    from harness.simulators.azure_openai.options import infer_dimensions  # noqa: PLC0415
+
     assert query.text is not None
     sizes = set()
     models = set()
