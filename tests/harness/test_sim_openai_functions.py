@@ -144,3 +144,19 @@ def test_the_service_s_400s(client: AzureOpenAI, kwargs: dict[str, Any], message
         create(client, **kwargs)
     assert raised.value.status_code == 400
     assert message in str(raised.value)
+
+
+def test_fields_the_service_accepts_are_accepted_alongside_functions(
+    client: AzureOpenAI, sim: AzureOpenAISimulator
+):
+    sim.call_tool_next("search_documents", {"query": "x"})
+    completion = create(
+        client,
+        functions=[SEARCH],
+        user="user-1",
+        seed=7,
+        temperature=0,
+        presence_penalty=0.5,
+        extra_body={"data_sources": None, "some_future_option": {"on": True}},
+    )
+    assert completion.choices[0].finish_reason == "function_call"
