@@ -151,6 +151,7 @@ def test_group_member_whose_parent_died_is_stopped_after_the_app_exited_on_its_o
     )
     assert process.stdout is not None
     sleeper = int(process.stdout.readline())
+    sleeper_handle = psutil.Process(sleeper)  # psutil's kill refuses a pid reused by someone else
     process.wait()
     process.stdout.close()
     try:
@@ -162,5 +163,5 @@ def test_group_member_whose_parent_died_is_stopped_after_the_app_exited_on_its_o
         assert not report.survivors
         assert_gone(sleeper)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(sleeper, signal.SIGKILL)
+        with contextlib.suppress(psutil.Error):
+            sleeper_handle.kill()
