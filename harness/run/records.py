@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import psutil
@@ -21,14 +22,23 @@ from harness.appenv.app_env import MARKER_VARIABLE
 from harness.files.owned import runner_alive
 from harness.process.teardown import processes_with_marker
 
+#: How long an unreadable record is taken for one still being written before it is removed.
+UNREADABLE_GRACE_SECONDS = 60.0
+
 
 def register(state_dir: Path, marker: str) -> Path:
-    """Record this process as the runner of ``marker``; return the record's path."""
+    """Record this process as the runner of ``marker``; return the record's path.
+
+    Written whole or not at all (a file of its own, then renamed into place): a concurrent run's
+    sweep must never read a record half-written, take it for garbage and remove it, and then
+    remove the live run's CA bundle as a dead run's (seen with two shards side by side)."""
     directory = state_dir / "runs"
     directory.mkdir(parents=True, exist_ok=True)
     record = directory / f"{marker}.json"
     me = psutil.Process()
-    record.write_text(json.dumps({"marker": marker, "pid": me.pid, "started": me.create_time()}))
+    partial = directory / f".{marker}.json.partial"  # not *.json: never read by a sweep
+    partial.write_text(json.dumps({"marker": marker, "pid": me.pid, "started": me.create_time()}))
+    os.replace(partial, record)
     return record
 
 
@@ -43,12 +53,16 @@ def sweep_stale_runs(state_dir: Path) -> list[str]:
     directory = state_dir / "runs"
     if not directory.is_dir():
         return killed
+    for partial in directory.glob(".harness-*.json.partial"):  # a runner died inside register()
+        _remove_if_old(partial)
     for record in directory.glob("*.json"):
         try:
             data = json.loads(record.read_text())
             marker, pid, started = str(data["marker"]), int(data["pid"]), float(data["started"])
         except (OSError, ValueError, KeyError, TypeError):
-            record.unlink(missing_ok=True)  # unreadable: nothing can be matched exactly by it
+            # Unreadable: nothing can be matched exactly by it. Removed only once it is old: a record
+            # in the old non-atomic format may be a live run's, still being written.
+            _remove_if_old(record)
             continue
         if pid == os.getpid() or runner_alive(pid, started):
             continue
@@ -58,3 +72,10 @@ def sweep_stale_runs(state_dir: Path) -> list[str]:
                 killed.append(f"pid {leftover} (run {marker})")
         record.unlink(missing_ok=True)
     return killed
+
+
+def _remove_if_old(path: Path) -> None:
+    """Remove ``path`` if it was last written more than :data:`UNREADABLE_GRACE_SECONDS` ago."""
+    with contextlib.suppress(OSError):
+        if time.time() - path.stat().st_mtime > UNREADABLE_GRACE_SECONDS:
+            path.unlink(missing_ok=True)

@@ -16,6 +16,8 @@ import pytest
 
 from harness import Harness
 from harness.errors import ConcurrentRunError, HarnessError
+from harness.run import records
+from harness.run.tls import bundle_path, sweep_stale_bundles
 from tests.support.apps import APPS
 from tests.support.polling import wait_for
 from tests.support.processes import project_processes, still_running
@@ -218,3 +220,38 @@ def test_what_a_run_with_a_name_of_its_own_leaves_is_cleared(tmp_path: Path) -> 
         later.app.url_for("/")
     assert not own_log.exists()  # swept: its run is over, and no run will use that name again
     assert (tmp_path / ".harness" / "logs" / "default.log").exists()
+
+
+def test_a_run_record_is_never_seen_half_written_and_a_young_unreadable_one_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    """Two runs side by side: one's sweep read the other's record while it was being written, took
+    it for garbage and removed it, and then the other's CA bundle as a dead run's (its app could not
+    start). Records are now written whole, and an unreadable one is left for a while."""
+    state = tmp_path / ".harness"
+    marker = f"harness-{os.getpid()}-{'a' * 32}"
+    record = records.register(state, marker)
+    assert sorted(path.name for path in (state / "runs").iterdir()) == [f"{marker}.json"]  # no partial left
+    assert json.loads(record.read_text())["marker"] == marker
+
+    writing = state / "runs" / f"harness-1-{'b' * 32}.json"  # another run's, caught mid-write
+    writing.write_text("")
+    bundle = bundle_path(state, f"harness-1-{'b' * 32}")
+    bundle.parent.mkdir(parents=True)
+    bundle.write_text("the other run's CA\n")
+    partial = state / "runs" / f".harness-1-{'c' * 32}.json.partial"
+    partial.write_text('{"mark')
+
+    records.sweep_stale_runs(state)
+    sweep_stale_bundles(state)
+    assert writing.exists()
+    assert partial.exists()
+    assert bundle.read_text() == "the other run's CA\n"
+
+    long_ago = time.time() - records.UNREADABLE_GRACE_SECONDS - 5
+    for old in (writing, partial):
+        os.utime(old, (long_ago, long_ago))
+    records.sweep_stale_runs(state)
+    assert not writing.exists()  # unreadable for over a minute: nobody is writing it
+    assert not partial.exists()
+    assert record.exists()  # this live run's own
