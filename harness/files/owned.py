@@ -208,26 +208,37 @@ def _write_failed(path: Path, what: str, key: str, error: OSError) -> HarnessErr
     )
 
 
-def _replace_with(path: Path, content: bytes, mode: int, what: str, key: str) -> OwnedFile:
-    """Write ``content`` beside ``path`` and rename it over ``path``: readers never see half a file,
-    and a link put at ``path`` meanwhile is replaced, not followed."""
-    _make_parent(path, what, key)
+#: The name pattern of :func:`write_whole`'s temporary files (``.<name>.<random>.tmp``).
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def write_whole(path: Path, content: bytes, mode: int = 0o600) -> os.stat_result:
+    """Write ``content`` to a new file beside ``path`` (``.<name>.<random>.tmp``, created exclusively,
+    never through a link) and rename it over ``path``: readers never see half a file, and a link put
+    at ``path`` meanwhile is replaced, not followed. Returns the file's status; OSError as raised
+    (the temporary file removed)."""
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent
+    )
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:
-        raise _write_failed(path, what, key, error) from None
-    try:
-        os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(content)
             info = os.fstat(handle.fileno())
         os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise _write_failed(path, what, key, error) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return info
+
+
+def _replace_with(path: Path, content: bytes, mode: int, what: str, key: str) -> OwnedFile:
+    """:func:`write_whole`, its failures told as one message naming the key and the fix."""
+    _make_parent(path, what, key)
+    try:
+        info = write_whole(path, content, mode)
+    except OSError as error:
+        raise _write_failed(path, what, key, error) from None
     return OwnedFile(path, info.st_dev, info.st_ino)
 
 

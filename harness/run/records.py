@@ -13,13 +13,14 @@ import contextlib
 import json
 import os
 import signal
+import stat
 import time
 from pathlib import Path
 
 import psutil
 
 from harness.appenv.app_env import MARKER_VARIABLE
-from harness.files.owned import runner_alive
+from harness.files.owned import TEMPORARY_SUFFIX, runner_alive, write_whole
 from harness.process.teardown import processes_with_marker
 
 #: How long an unreadable record is taken for one still being written before it is removed.
@@ -29,16 +30,14 @@ UNREADABLE_GRACE_SECONDS = 60.0
 def register(state_dir: Path, marker: str) -> Path:
     """Record this process as the runner of ``marker``; return the record's path.
 
-    Written whole or not at all (a file of its own, then renamed into place): a concurrent run's
+    Written whole or not at all (:func:`~harness.files.owned.write_whole`): a concurrent run's
     sweep must never read a record half-written, take it for garbage and remove it, and then
     remove the live run's CA bundle as a dead run's (seen with two shards side by side)."""
     directory = state_dir / "runs"
     directory.mkdir(parents=True, exist_ok=True)
     record = directory / f"{marker}.json"
     me = psutil.Process()
-    partial = directory / f".{marker}.json.partial"  # not *.json: never read by a sweep
-    partial.write_text(json.dumps({"marker": marker, "pid": me.pid, "started": me.create_time()}))
-    os.replace(partial, record)
+    write_whole(record, json.dumps({"marker": marker, "pid": me.pid, "started": me.create_time()}).encode())
     return record
 
 
@@ -53,7 +52,8 @@ def sweep_stale_runs(state_dir: Path) -> list[str]:
     directory = state_dir / "runs"
     if not directory.is_dir():
         return killed
-    for partial in directory.glob(".harness-*.json.partial"):  # a runner died inside register()
+    # A runner that died inside register() left its temporary file (not *.json: never read here).
+    for partial in directory.glob(f".harness-*.json.*{TEMPORARY_SUFFIX}"):
         _remove_if_old(partial)
     for record in directory.glob("*.json"):
         try:
@@ -75,7 +75,9 @@ def sweep_stale_runs(state_dir: Path) -> list[str]:
 
 
 def _remove_if_old(path: Path) -> None:
-    """Remove ``path`` if it was last written more than :data:`UNREADABLE_GRACE_SECONDS` ago."""
+    """Remove ``path`` if it is a regular file (never a link, nor what it leads to) last written more
+    than :data:`UNREADABLE_GRACE_SECONDS` ago."""
     with contextlib.suppress(OSError):
-        if time.time() - path.stat().st_mtime > UNREADABLE_GRACE_SECONDS:
+        info = os.lstat(path)
+        if stat.S_ISREG(info.st_mode) and time.time() - info.st_mtime > UNREADABLE_GRACE_SECONDS:
             path.unlink(missing_ok=True)

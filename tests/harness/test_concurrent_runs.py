@@ -239,8 +239,15 @@ def test_a_run_record_is_never_seen_half_written_and_a_young_unreadable_one_is_l
     bundle = bundle_path(state, f"harness-1-{'b' * 32}")
     bundle.parent.mkdir(parents=True)
     bundle.write_text("the other run's CA\n")
-    partial = state / "runs" / f".harness-1-{'c' * 32}.json.partial"
+    partial = state / "runs" / f".harness-1-{'c' * 32}.json.k2j4h5.tmp"  # a runner died mid-write
     partial.write_text('{"mark')
+    # Decoys, named as harness names its files: links are never removed, nor what they lead to.
+    outside = tmp_path / "outside.txt"
+    outside.write_text("someone's file\n")
+    linked_record = state / "runs" / f"harness-2-{'d' * 32}.json"
+    linked_partial = state / "runs" / f".harness-2-{'d' * 32}.json.a1b2c3.tmp"
+    linked_record.symlink_to(outside)
+    linked_partial.symlink_to(outside)
 
     records.sweep_stale_runs(state)
     sweep_stale_bundles(state)
@@ -249,9 +256,14 @@ def test_a_run_record_is_never_seen_half_written_and_a_young_unreadable_one_is_l
     assert bundle.read_text() == "the other run's CA\n"
 
     long_ago = time.time() - records.UNREADABLE_GRACE_SECONDS - 5
-    for old in (writing, partial):
+    for old in (writing, partial, outside):
         os.utime(old, (long_ago, long_ago))
+    for link in (linked_record, linked_partial):
+        os.utime(link, (long_ago, long_ago), follow_symlinks=False)
     records.sweep_stale_runs(state)
     assert not writing.exists()  # unreadable for over a minute: nobody is writing it
     assert not partial.exists()
     assert record.exists()  # this live run's own
+    assert linked_record.is_symlink()
+    assert linked_partial.is_symlink()
+    assert outside.read_text() == "someone's file\n"
