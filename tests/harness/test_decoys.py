@@ -1,8 +1,9 @@
 """Every path harness writes, fuzzed against a tree of decoy files: nothing of the user's is touched.
 
 Each example builds a fresh tree -- a project with its own files (pyproject.toml, a test, an env
-file and a log harness did not write, a read-only file, a directory where a file would go, links
-into and out of the project, a linked directory leading out) beside files outside the project --
+file and a log harness did not write, files and links named like the logs a run sweeps, a read-only
+file, a directory where a file would go, links into and out of the project, a linked directory
+leading out) beside files outside the project --
 then runs a real harness (the tiny app, started and stopped) with ``env_file``, ``log_dir``,
 ``env_file_fixed`` and ``allow_writes_outside_project`` drawn from paths aimed at those decoys.
 

@@ -41,6 +41,14 @@ def build_tree(base: Path) -> Path:
     (project / "env" / "dangling.env").symlink_to(outside / "never-created.env")
     (project / "linkdir").symlink_to(outside)
     (project / "logs" / "linked.log").symlink_to(outside / "passwd")
+    # Named as the logs of ended pid-named runs, which a run sweeps from its log_dir: the user's
+    # own file, a link to a file outside that carries harness's mark of an ended run (a file with
+    # that mark is harness's, but never reached through a link), and one outside.
+    (project / "logs" / "default.pid4242.log").write_text("the team's own log, named like harness's\n")
+    ended = "# harness run harness-1-" + "0" * 32 + " (pid 1, started 1.00, 1970-01-01 00:00:01): a log\n"
+    (outside / "marked.log").write_text(ended)
+    (project / "logs" / "linked.pid4243.log").symlink_to(outside / "marked.log")
+    (outside / "notes.pid4244.log").write_text("someone's notes\n")
     return project
 
 
