@@ -9,8 +9,10 @@ other end gets N pipelined keep-alive requests from a feeding thread, and a drai
 the answers. So what is timed is the mock's own per-request work (request line and headers parsed,
 WSGI environ, werkzeug ``Request``, matching, journal, answer written) with no accept, no thread
 hand-off and no TCP connection set-up: the floor under the figures of bench/throughput.py.
-Prints µs of wall and CPU per request (medians of R runs); with ``--profile``, a cProfile of one
-more run, grouped by the stage each function belongs to, and its top K functions by own time.
+Prints µs of wall and CPU per request (medians of R runs), and what http.server's header parsing
+(``http.client.parse_headers``, the ``email`` package) costs for the headers the openai SDK sends,
+the largest part a faster parser could save; with ``--profile``, a cProfile of one more run,
+grouped by the stage each function belongs to, and its top K functions by own time.
 Not a test: nothing here asserts.
 """
 
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import http.client
+import io
 import pstats
 import socket
 import threading
@@ -30,6 +34,12 @@ from harness.mocks import MockService
 from harness.mocks.hardening import QuietRequestHandler
 
 REQUEST = b"GET /bench HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+#: The header block of an openai SDK chat call (8 headers), as http.server parses it.
+SDK_HEADERS = (
+    b"Host: 127.0.0.1:1234\r\nUser-Agent: AzureOpenAI/Python 1.50.0\r\nAccept: application/json\r\n"
+    b"Content-Type: application/json\r\napi-key: key\r\nContent-Length: 120\r\n"
+    b"x-stainless-lang: python\r\nx-stainless-retry-count: 0\r\n\r\n"
+)
 
 #: Stages of a request, by the module a profiled function lives in (the first that matches wins).
 STAGES = (
@@ -86,6 +96,14 @@ def serve(count: int, profiler: cProfile.Profile | None = None) -> tuple[float, 
     return wall / count, cpu / count
 
 
+def header_parse_seconds(count: int = 20_000) -> float:
+    """Seconds per ``http.client.parse_headers`` of :data:`SDK_HEADERS`."""
+    started = time.perf_counter()
+    for _ in range(count):
+        http.client.parse_headers(io.BytesIO(SDK_HEADERS))
+    return (time.perf_counter() - started) / count
+
+
 def stage_of(filename: str) -> str:
     for stage, parts in STAGES:
         if any(part in filename for part in parts):
@@ -107,6 +125,8 @@ def main() -> None:
     cpu = median([result[1] for result in results]) * 1e6
     print(f"{args.requests} pipelined keep-alive requests on one connection, medians of {args.runs} runs:")
     print(f"  {wall:.0f} µs wall, {cpu:.0f} µs CPU (the serving thread's) per request")
+    parse = median([header_parse_seconds() for _ in range(args.runs)]) * 1e6
+    print(f"  http.client.parse_headers of the openai SDK's 8 request headers: {parse:.1f} µs")
     if not args.profile:
         return
     profiler = cProfile.Profile()
