@@ -35,6 +35,7 @@ from harness.simulators.base import json_response
 
 #: Where the management API lives.
 PREFIX = "/contentsafety/text/blocklists"
+
 #: A blocklist name as the service allows it.
 _NAME = re.compile(r"[0-9A-Za-z._~-]{1,64}")
 MAX_ITEM_TEXT = 128
@@ -127,7 +128,7 @@ class Blocklists:
         if not rest:
             if request.method == "GET":
                 return json_response({"value": [b.body(n) for n, b in sorted(self.lists.items())]})
-            raise _no_route(request)
+            raise _no_route()
         name, _, action = rest.partition(":")
         name, _, sub = name.partition("/")
         if action:
@@ -152,11 +153,11 @@ class Blocklists:
         if request.method == "DELETE":
             self.lists.pop(name, None)
             return Response(status=204)
-        raise _no_route(request)
+        raise _no_route()
 
     def _item_action(self, request: Request, name: str, action: str, body: Any) -> Response:
         if request.method != "POST" or action not in {"addOrUpdateBlocklistItems", "removeBlocklistItems"}:
-            raise _no_route(request)
+            raise _no_route()
         blocklist = self._get(name)
         if not isinstance(body, dict):
             raise invalid("The request body must be a JSON object.")
@@ -194,11 +195,11 @@ class Blocklists:
 
     def _item_read(self, request: Request, name: str, sub: str) -> Response:
         if request.method != "GET":
-            raise _no_route(request)
+            raise _no_route()
         blocklist = self._get(name)
         collection, _, identifier = sub.partition("/")
         if collection != "blocklistItems":
-            raise _no_route(request)
+            raise _no_route()
         if identifier:
             item = blocklist.items.get(identifier)
             if item is None:
@@ -244,5 +245,6 @@ def _whole(request: Request, name: str, default: int | None) -> int | None:
     return int(value)
 
 
-def _no_route(request: Request) -> ServiceError:
+def _no_route() -> ServiceError:
+    """What the service answers a method or path under :data:`PREFIX` that it does not have."""
     return ServiceError(404, "404", "Resource not found")
