@@ -30,6 +30,7 @@ from harness.files.claims import instance_name
 from harness.files.owned import RunStamp
 from harness.files.run_files import RunFiles, app_paths
 from harness.mocks import MockService
+from harness.mocks.contracts import MockContract
 from harness.orchestrator import Harness, new_marker, preview_addresses
 from harness.process.launch import resolve_executable
 from harness.process.ports import free_port
@@ -61,6 +62,12 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
         files.check_state_dir()
     except HarnessError as error:
         problems.append(str(error))
+    for service in config.services.values():
+        if service.contract is not None:
+            try:  # the document is read as a run would: every $ref resolved
+                MockContract.load(service.contract, root=config.root)
+            except HarnessError as error:
+                problems.append(f"service {service.name!r}: {error}")
     out.write(f"{config.source}: [tool.harness] is valid\n")
     out.write(
         f"  services: {', '.join(_describe_service(s) for s in config.services.values()) or '(none)'}\n"
@@ -188,14 +195,23 @@ def up(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
     progress = _Progress()
     harness = Harness(
-        config, args.profile, keep_env=args.keep_env, instance=args.instance, on_progress=progress
+        config,
+        args.profile,
+        keep_env=args.keep_env,
+        instance=args.instance,
+        on_progress=progress,
+        record=args.record is not None,
     )
+    # Recording, the whole session is one window: its exchanges are written when it stops.
+    window = harness.test(args.record) if args.record is not None else None
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
     done = threading.Event()
     status = threading.Thread(target=_status_line, args=(out, started, done, progress), daemon=True)
     try:
         harness.start_services()
+        if window is not None:
+            window.begin()
         status.start()
         try:
             app = harness.app_for(args.profile)
@@ -227,7 +243,13 @@ def up(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         done.set()
         t = time.monotonic()
-        harness.stop()
+        try:
+            if window is not None:
+                window.end()
+                for path in window.recorded:
+                    out.write(f"harness: recorded {path}\n")
+        finally:
+            harness.stop()
         out.write(f"harness: stopped everything in {time.monotonic() - t:.2f} s\n")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -298,6 +320,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up_parser.add_argument("--profile", default=DEFAULT_PROFILE)
     up_parser.add_argument("--keep-env", action="store_true", help="keep the env file after stopping")
+    up_parser.add_argument(
+        "--record",
+        nargs="?",
+        const="harness-up",
+        metavar="NAME",
+        help="record mode: what the mocks do not answer goes to each service's upstream, and the "
+        "exchanges are written as the recording NAME (default: harness-up) when harness stops",
+    )
     up_parser.add_argument(
         "--instance",
         metavar="NAME",

@@ -29,8 +29,12 @@ from harness.files.claims import InstanceClaim, claim_instance, instance_name
 from harness.files.owned import RunStamp, create_exclusive
 from harness.files.run_files import RunFiles, app_paths
 from harness.mocks import MockService
+from harness.mocks.contracts import MockContract
 from harness.process.ports import ensure_port_free, free_port
 from harness.process.readiness import Progress
+from harness.recording.replay import ReplayOptions
+from harness.recording.service import ServiceRecordings
+from harness.recording.upstream import Upstream
 from harness.run import records
 from harness.run.guard import Watchdog
 from harness.run.offline import OfflineGuard
@@ -118,11 +122,24 @@ class Harness:
         keep_env: bool = False,
         instance: str | None = None,
         on_progress: Progress | None = None,
+        record: bool = False,
     ) -> None:
         self.config = config
         self.profile = profile or DEFAULT_PROFILE
         config.app_settings(self.profile)  # an unknown profile fails here, before anything starts
         self.keep_env = keep_env
+        #: Record mode: services with an ``upstream`` forward what nothing primed to the real service
+        #: and write each test's exchanges (docs/record-replay.md).
+        self.record = record
+        if record and not any(
+            service.recordings is not None and service.recordings.upstream
+            for service in config.services.values()
+        ):
+            raise HarnessError(
+                f"record mode: no service in {config.source} has an upstream to record from; fix: give the "
+                'service upstream = "https://<the real service>" and recordings = "<folder>" in '
+                "[tool.harness.services.<name>] (docs/record-replay.md)"
+            )
         #: The instance name asked for, and (from :meth:`start_services`) the one this run holds.
         self.instance = instance_name(instance)
         self._claim: InstanceClaim | None = None
@@ -184,6 +201,27 @@ class Harness:
             simulator=simulator,
             max_body_bytes=service.max_body_bytes,
             request_timeout=service.request_timeout,
+            recordings=self._recordings(service),
+            contract=MockContract.load(service.contract, root=self.config.root) if service.contract else None,
+        )
+
+    def _recordings(self, service: ServiceConfig) -> ServiceRecordings | None:
+        settings = service.recordings
+        if settings is None:
+            return None
+        upstream = None
+        if settings.upstream is not None:
+            upstream = Upstream(
+                settings.upstream,
+                ca_file=settings.upstream_ca,
+                credentials=settings.upstream_headers,
+                service=service.name,
+            )
+            if self.record:
+                upstream.credential_values()  # a credential not set is told now, not on each request
+        options = ReplayOptions(settings.ignore_query, settings.ignore_json_fields, settings.match_headers)
+        return ServiceRecordings(
+            service.name, settings.folder, upstream, options, recording=self.record and upstream is not None
         )
 
     @property
@@ -215,10 +253,12 @@ class Harness:
         *,
         keep_env: bool = False,
         instance: str | None = None,
+        record: bool = False,
     ) -> Harness:
-        """Build a harness from ``[tool.harness]`` in ``path`` (default: the nearest pyproject.toml)."""
+        """Build a harness from ``[tool.harness]`` in ``path`` (default: the nearest pyproject.toml);
+        ``record``: record mode (docs/record-replay.md)."""
         config = load_config(None if path is None else Path(path))
-        return cls(config, profile, keep_env=keep_env, instance=instance)
+        return cls(config, profile, keep_env=keep_env, instance=instance, record=record)
 
     # -- context manager ---------------------------------------------------------------------------
 

@@ -67,6 +67,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "a run whose name another live run holds takes one of its own)",
     )
     group.addoption(
+        "--harness-record",
+        action="store_true",
+        default=False,
+        help="record mode: services with an upstream forward what no expectation matches to the real "
+        "service and write each test's exchanges to its recordings folder (docs/record-replay.md)",
+    )
+    group.addoption(
         "--harness-keep-env",
         action="store_true",
         default=False,
@@ -217,12 +224,22 @@ def _harness_session(request: pytest.FixtureRequest) -> Iterator[Harness]:
     if not isinstance(loaded, HarnessConfig):
         pytest.fail(f"harness: {loaded}", pytrace=False)
     workerinput = getattr(config, "workerinput", None)
-    session_harness = Harness(
-        loaded,
-        config.getoption("harness_profile"),
-        keep_env=bool(config.getoption("harness_keep_env")),
-        instance=instance_name(config.getoption("harness_instance"), workerinput and workerinput["workerid"]),
-    )
+    refusal: str | None = None
+    try:
+        session_harness = Harness(
+            loaded,
+            config.getoption("harness_profile"),
+            keep_env=bool(config.getoption("harness_keep_env")),
+            instance=instance_name(
+                config.getoption("harness_instance"), workerinput and workerinput["workerid"]
+            ),
+            record=bool(config.getoption("harness_record")),
+        )
+    except HarnessError as error:  # every test would meet it: one message, and the session stops
+        request.session.shouldstop = f"harness stopped the session: {error}"
+        refusal = str(error)
+    if refusal is not None:
+        pytest.fail(f"harness: {refusal}", pytrace=False)
     problem, refused = None, False
     try:
         session_harness.start_services()
@@ -291,12 +308,20 @@ def _harness_test_scope(request: pytest.FixtureRequest) -> Iterator[None]:
     if not _uses_harness(request.node):
         yield
         return
+    from harness.errors import HarnessError  # noqa: PLC0415 - see the module docstring
+
     session_harness: Harness = request.getfixturevalue(_SESSION_FIXTURE)
     item = request.node
     _start_handed_profiles_ahead(session_harness, item)
-    with session_harness.test(item.nodeid) as window:
-        item.stash[_window_key] = window
-        yield
+    failure = None
+    try:
+        with session_harness.test(item.nodeid) as window:
+            item.stash[_window_key] = window
+            yield
+    except HarnessError as error:  # a recording that cannot be read, or may not be written
+        failure = str(error)
+    if failure is not None:
+        pytest.fail(f"harness: {failure}", pytrace=False)
     profile = request.config.stash.get(_last_use_key, {}).get(item.nodeid)
     if profile is not None:
         # In the background: the next tests need not wait for this app's shutdown. A process that

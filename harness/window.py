@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
+from harness.recording.windows import begin_recordings, end_recordings
 from harness.secrets import mask_env, mask_lines, mask_text, secret_values
 
 if TYPE_CHECKING:
@@ -70,6 +72,8 @@ class TestWindow:
         self.name = name
         self._log_offsets: dict[str, int] = {}
         self._open = False
+        #: The recording files this window wrote (record mode), once it has ended.
+        self.recorded: list[Path] = []
 
     # -- the window -------------------------------------------------------------------------------
 
@@ -81,6 +85,7 @@ class TestWindow:
         self._log_offsets = {profile: app.log_size() for profile, app in harness.apps.items()}
         for service in harness.services.values():
             service.begin_test()
+        begin_recordings(self.name, harness.services.values(), self._known_secrets())
         if harness.offline_guard is not None:
             harness.offline_guard.clear()
         self._open = True
@@ -91,9 +96,18 @@ class TestWindow:
         if not self._open:
             return
         self._open = False
-        for service in self.harness.services.values():
-            service.end_test()
-        self.harness.note_users(self.name)
+        services = self.harness.services
+        try:
+            self.recorded = end_recordings(self.name, services.values(), self._known_secrets())
+        finally:
+            for service in services.values():
+                service.end_test()
+            self.harness.note_users(self.name)
+
+    def _known_secrets(self) -> tuple[str, ...]:
+        """Every app's secret values, masked wherever they appear (a log line or a request body can
+        carry a key without its name)."""
+        return tuple(value for running in self.harness.apps.values() for value in secret_values(running.env))
 
     def __enter__(self) -> TestWindow:
         return self.begin()
@@ -115,6 +129,9 @@ class TestWindow:
             raised = [entry for entry in entries if entry.error]
             if unmatched:
                 parts.append(_describe_unmatched(name, unmatched))
+            broken = [entry for entry in entries if entry.violations]
+            if broken:
+                parts.append(_describe_violations(name, service, broken))
             if raised:
                 listed = "\n".join(_indent(entry.describe()) for entry in raised)
                 parts.append(f"a handler of service {name!r} raised while answering:\n{listed}")
@@ -224,6 +241,16 @@ def _describe_unmatched(name: str, unmatched: list[JournalEntry]) -> str:
         f"service {name!r} received {count} that no expectation matched (strict mode):\n{listed}\n"
         f"  fix: expect it with harness_services[{name!r}].expect_request(...), or set strict = false "
         f"in [tool.harness.services.{name}]"
+    )
+
+
+def _describe_violations(name: str, service: MockService, broken: list[JournalEntry]) -> str:
+    count = f"{len(broken)} request{'s' if len(broken) != 1 else ''}"
+    listed = "\n".join(_indent(entry.describe()) for entry in broken)
+    return (
+        f"service {name!r} saw {count} (or answers) that break its OpenAPI contract:\n{listed}\n"
+        "  fix: make the app send what the document allows, and prime answers the real service could "
+        f"send; or set openapi_validate in [tool.harness.services.{name}] (docs/openapi.md)"
     )
 
 

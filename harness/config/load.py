@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.appenv.envfile import DEFAULT_FORMAT, FORMATS
-from harness.config import templating
+from harness.config import service_keys, templating
 from harness.config.model import (
     DEFAULT_PROFILE,
     RESERVED_STATE_NAMES,
@@ -72,7 +72,16 @@ TOP_KEYS = (
     "services",
     "profiles",
 )
-SERVICE_KEYS = ("env", "strict", "simulator", "options", "tls", "max_body_bytes", "request_timeout")
+SERVICE_KEYS = (
+    "env",
+    "strict",
+    "simulator",
+    "options",
+    "tls",
+    "max_body_bytes",
+    "request_timeout",
+    *service_keys.KEYS,
+)
 PROFILE_KEYS = ("env", *APP_KEYS)
 
 DEFAULTS: dict[str, Any] = {
@@ -553,6 +562,8 @@ class _Validator:
             )
             request_timeout = DEFAULTS["request_timeout"]
         simulator, options = self.simulator(where, body)
+        recordings = service_keys.recording_settings(self, where, body)
+        contract = service_keys.contract_settings(self, where, body)
         return ServiceConfig(
             name=name,
             env=env,
@@ -562,6 +573,8 @@ class _Validator:
             tls=tls is True,
             max_body_bytes=max_body_bytes,
             request_timeout=float(request_timeout),
+            recordings=recordings,
+            contract=contract,
         )
 
     def simulator(self, where: str, body: Mapping[str, object]) -> tuple[str | None, dict[str, object]]:

@@ -43,6 +43,48 @@ class ServiceConfig:
     max_body_bytes: int = 64 * 1024 * 1024
     #: Seconds a client gets to send one whole request; past them the mock answers 408.
     request_timeout: float = 30.0
+    #: Record and replay (docs/record-replay.md); None without ``recordings``.
+    recordings: RecordingSettings | None = None
+    #: The OpenAPI contract (docs/openapi.md); None without ``openapi``.
+    contract: ContractSettings | None = None
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    """A service's ``recordings``, ``upstream``, ``upstream_ca``, ``upstream_headers`` and ``[replay]``."""
+
+    #: Where the service's recordings live (a file per test below it), inside the project.
+    folder: Path
+    #: The real service's base URL, for record mode (None: replay only).
+    upstream: str | None = None
+    #: A CA bundle to verify the upstream's certificate with, instead of the system's trust store.
+    upstream_ca: Path | None = None
+    #: Header name -> the runner's environment variable holding its value (the upstream's credentials).
+    upstream_headers: Mapping[str, str] = field(default_factory=dict)
+    #: ``[replay]``: query parameters and JSON fields left out of matching; headers matched too.
+    ignore_query: tuple[str, ...] = ()
+    ignore_json_fields: tuple[str, ...] = ()
+    match_headers: tuple[str, ...] = ()
+
+
+#: What ``openapi_validate`` may say: which side of each exchange the contract checks.
+CONTRACT_MODES = ("both", "requests", "responses", "off")
+
+
+@dataclass(frozen=True)
+class ContractSettings:
+    """A service's ``openapi`` document and ``openapi_validate`` mode."""
+
+    document: Path
+    validate: str = "both"
+
+    @property
+    def requests(self) -> bool:
+        return self.validate in ("both", "requests")
+
+    @property
+    def responses(self) -> bool:
+        return self.validate in ("both", "responses")
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,8 @@ class JournalEntry:
     fault: str | None
     #: For an unmatched request: the closest expectation and what differed.
     near_miss: str | None
+    #: What the service's OpenAPI document says is wrong with the request or its answer.
+    violations: tuple[str, ...]
 
     def __init__(  # noqa: PLR0917 - positional, as the dataclass fields were
         self,
@@ -108,6 +110,7 @@ class JournalEntry:
         near_miss: str | None = None,
         *,
         state: RequestState | None = None,
+        violations: tuple[str, ...] = (),
     ) -> None:
         """``state`` says where the request stands; without it (the form before ``state``
         existed) ``pending``, else ``matched`` (default True) does."""
@@ -132,6 +135,7 @@ class JournalEntry:
             error=error,
             fault=fault,
             near_miss=near_miss,
+            violations=violations,
         )
 
     @property
@@ -174,6 +178,7 @@ class JournalEntry:
             lines += [f"    {note}" for note in self.near_miss.splitlines()]
         if self.error:
             lines.append(f"    handler raised: {self.error}")
+        lines += [f"    contract: {violation}" for violation in self.violations]
         return mask_text("\n".join(lines))
 
     def summary(self, number: int | None = None) -> str:

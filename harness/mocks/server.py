@@ -38,6 +38,7 @@ from werkzeug.wrappers import Request, Response
 from harness.errors import HarnessError
 from harness.faults import wire
 from harness.mocks import verify
+from harness.mocks.contracts import MockContract
 from harness.mocks.expectation import EXPECTATION_KEY, FAULT_KEY, ExpectationHandler, tracked
 from harness.mocks.hardening import (
     CONFLICTING_LENGTHS,
@@ -59,6 +60,7 @@ from harness.mocks.hardening import (
 from harness.mocks.journal import Journal, JournalEntry, RequestHeaders, RequestState
 from harness.mocks.nearmiss import near_miss
 from harness.mocks.pool import PooledWSGIServer
+from harness.recording.service import ServiceRecordings
 from harness.secrets import mask_text
 from harness.simulators.base import Simulator
 
@@ -86,6 +88,8 @@ SHUTDOWN_POLL_SECONDS = 0.01
 #: Where a request's environ says that no expectation matched it, and which came closest.
 _UNMATCHED = "harness.unmatched"
 _NEAR_MISS = "harness.near_miss"
+#: ... and what the OpenAPI contract found wrong with it or its answer.
+_VIOLATIONS = "harness.violations"
 
 SimulatorT = TypeVar("SimulatorT", bound=Simulator)
 P = ParamSpec("P")
@@ -124,6 +128,8 @@ class MockService(HTTPServer):
         simulator: Simulator | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        recordings: ServiceRecordings | None = None,
+        contract: MockContract | None = None,
     ) -> None:
         try:
             limits = RequestLimits(max_body_bytes, request_timeout)
@@ -138,6 +144,11 @@ class MockService(HTTPServer):
         self.simulator = simulator
         if simulator is not None:
             simulator.service_name = name
+        #: Recorded exchanges replayed (or, in record mode, the upstream forwarded to) below the
+        #: test's expectations and above the simulator (None: no ``recordings``).
+        self.recordings = recordings
+        #: The OpenAPI document requests and answers are held to (None: no ``openapi``).
+        self.contract = contract
         self.journal = Journal()
         # Set when the current test ends (or the service stops): wakes every delay and stall.
         self._release = threading.Event()
@@ -291,8 +302,20 @@ class MockService(HTTPServer):
             return tracked(super().expect_request(*args, **kwargs))
 
     def respond_nohandler(self, request: Request, extra_message: str = "") -> Response:
-        # The simulator is the fallback: expectations the test primed win over its defaults. Not
-        # after an ordered expectation was missed: that mode fails every request, by design.
+        # What nothing primed falls to, in order: the recordings (or, recording, the upstream), the
+        # simulator, the OpenAPI document's example. Not after an ordered expectation was missed:
+        # that mode fails every request, by design.
+        recordings = self.recordings
+        if recordings is not None and not self.permanently_failed:
+            request.environ[EXPECTATION_KEY] = recordings.describe()
+            response = recordings.respond(request)
+            if response is not None:
+                return response
+            del request.environ[EXPECTATION_KEY]
+            if recordings.replaying:  # the test has a recording: what it does not hold is unmatched
+                request.environ[_UNMATCHED] = True
+                request.environ[_NEAR_MISS] = recordings.near_miss(request)
+                return super().respond_nohandler(request, extra_message)
         if self.simulator is not None and not self.permanently_failed:
             # Named first, so a wire fault (or a bug) the simulator raises is journaled as its.
             request.environ[EXPECTATION_KEY] = self.simulator.describe(request)
@@ -302,11 +325,29 @@ class MockService(HTTPServer):
                 request.environ[EXPECTATION_KEY] = self.simulator.describe(request)
                 return response
             del request.environ[EXPECTATION_KEY]
+            example = self._contract_example(request)
+            if example is not None:
+                return example
             return self._simulator_not_found(request)
+        example = self._contract_example(request)
+        if example is not None:
+            return example
         request.environ[_UNMATCHED] = True
         handlers = [*self.ordered_handlers[:1], *self.oneshot_handlers, *self.handlers]
-        request.environ[_NEAR_MISS] = near_miss(handlers, request) or "no expectation is registered"
+        found = near_miss(handlers, request)
+        if not found and recordings is not None:
+            found = recordings.missing()
+        request.environ[_NEAR_MISS] = found or "no expectation is registered"
         return super().respond_nohandler(request, extra_message)
+
+    def _contract_example(self, request: Request) -> Response | None:
+        """The OpenAPI document's answer to a documented operation nothing primed, or None."""
+        if self.contract is None or self.permanently_failed:
+            return None
+        response = self.contract.example(request)
+        if response is not None:
+            request.environ[EXPECTATION_KEY] = self.contract.describe_example(request)
+        return response
 
     def _simulator_not_found(self, request: Request) -> Response:
         # A path the simulated service does not have: unmatched (a strict service fails the test,
@@ -351,6 +392,9 @@ class MockService(HTTPServer):
         # Entered on arrival, so a test sees a request its mock is still delaying or stalling.
         arrival = self._entry(request, started_wall, started, pending=True)
         token = self.journal.open(arrival)
+        contract = self.contract
+        if contract is not None:
+            environ[_VIOLATIONS] = contract.check_request(request)
         try:
             response = self.dispatch(request)
         except wire.WireTakeover as takeover:
@@ -366,6 +410,8 @@ class MockService(HTTPServer):
             self._complete(token, request, entry, _stand_in(500, entry.error))
             raise
         fault = request.environ.get(FAULT_KEY)
+        if contract is not None and fault is None:
+            environ[_VIOLATIONS] = [*environ[_VIOLATIONS], *contract.check_response(request, response)]
         entry = self._entry(request, started_wall, started, response=response, fault=fault, arrived=arrival)
         self._complete(token, request, entry, response)
         return response
@@ -434,6 +480,7 @@ class MockService(HTTPServer):
             fault=fault,
             near_miss=environ.get(_NEAR_MISS),
             state=state,
+            violations=tuple(environ.get(_VIOLATIONS, ())),
         )
 
     # -- verification (see harness.mocks.verify) ------------------------------------------------------

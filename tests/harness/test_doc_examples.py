@@ -10,6 +10,7 @@ must equal that file: the docs cannot drift from what runs. The files also pass 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug.wrappers import Request, Response
 
 from tests.support.processes import project_processes
 from tests.support.projects import clean_env, project_file, run_pytest
@@ -112,3 +115,85 @@ def test_the_unittest_example_runs_without_pytest_with_the_same_verdict(quicksta
     assert "POST /v1/charges" in failing.stderr
     assert "test_checkout_without_priming_the_payments_mock" in failing.stderr
     assert not project_processes(quickstart, started)
+
+
+# -- docs/record-replay.md and docs/openapi.md: tests/examples/recorded ------------------------------
+
+RECORDED_FILE = "tests/recordings/tests/functional/test_quotes/test_a_recorded_quote.json"
+REAL_QUOTES_KEY = "real-quotes-key-3b9d"
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    project = tmp_path / "quotes-project"
+    shutil.copytree(EXAMPLES / "recorded", project, ignore=shutil.ignore_patterns("__pycache__"))
+    return project
+
+
+def test_the_recorded_example_replays_offline(recorded: Path) -> None:
+    started = time.time()
+
+    result = run_pytest(recorded, "tests/functional", "-p", "no:flask", timeout=120)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "3 passed" in output
+    assert not project_processes(recorded, started)
+
+
+def test_recording_the_example_again_gives_the_committed_file(
+    recorded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    committed = json.loads((recorded / RECORDED_FILE).read_text())
+    (recorded / RECORDED_FILE).unlink()
+    seen_keys: list[str | None] = []
+
+    def quote(request: Request) -> Response:
+        seen_keys.append(request.headers.get("x-api-key"))
+        body = {
+            "id": "dijkstra-1",
+            "text": "Simplicity is prerequisite for reliability.",
+            "author": "Edsger W. Dijkstra",
+        }
+        return Response(json.dumps(body), mimetype="application/json")
+
+    real = HTTPServer(host="127.0.0.1", port=0)
+    real.expect_request("/v1/quotes/dijkstra-1").respond_with_handler(quote)
+    real.start()
+    try:
+        pyproject = recorded / "pyproject.toml"
+        pyproject.write_text(
+            pyproject.read_text().replace("https://api.quotes.example", real.url_for("").rstrip("/"))
+        )
+        monkeypatch.setenv("QUOTES_API_KEY", REAL_QUOTES_KEY)
+        result = run_pytest(
+            recorded, "tests/functional", "--harness-record", "-k", "test_a_recorded_quote", timeout=120
+        )
+    finally:
+        real.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert seen_keys == [REAL_QUOTES_KEY]  # the shell's key, not the app's
+    text = (recorded / RECORDED_FILE).read_text()
+    assert REAL_QUOTES_KEY not in text
+    assert "not-the-real-key" not in text
+    again = json.loads(text)
+    for document in (committed, again):
+        document["services"]["quotes"]["upstream"] = "(the real service)"
+        for exchange in document["services"]["quotes"]["exchanges"]:
+            exchange["request"]["query"].pop("ts")  # the time of the call
+            exchange["request"]["headers"].pop("user-agent", None)  # Python's version
+    assert again == committed
+
+
+def test_a_primed_answer_the_real_service_could_not_send_fails_the_test(recorded: Path) -> None:
+    drift = recorded / "tests" / "functional" / "test_quotes_drift.py"
+    drift.write_text(project_file("doc_examples/test_quotes_drift.py"))
+
+    result = run_pytest(recorded, str(drift.relative_to(recorded)), "-p", "no:flask", timeout=120)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "service 'quotes' saw 1 request (or answers) that break its OpenAPI contract" in output
+    assert "the real service cannot answer this: response body (status 200)" in output
+    assert "'author' is a required property" in output
+    assert "#/components/schemas/Quote/required" in output

@@ -1,7 +1,10 @@
 """Azure OpenAI's error answers, envelope and wording as the service sends them.
 
 Every error is ``{"error": {"code", "message", "param", "type"}}`` with JSON content; the wording
-follows the real service so apps that match on it (or show it) behave as in production.
+follows the real service so apps that match on it (or show it) behave as in production. A field
+without a value is left out rather than sent as ``null``: the published document (inference.json,
+``error``/``errorBase``) types each as a string, and clients (the openai SDK, azure-core) read a
+missing field and a ``null`` alike.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ def error(
     extra: Mapping[str, object] | None = None,
 ) -> Response:
     """An error response in the service's envelope (``extra`` adds fields, e.g. ``innererror``)."""
-    body: dict[str, object] = {"code": code, "message": message, "param": param, "type": type}
+    fields = {"code": code, "message": message, "param": param, "type": type}
+    body: dict[str, object] = {name: value for name, value in fields.items() if value is not None}
     body.update(extra or {})
     return json_response({"error": body}, status=status, headers=headers)
 

@@ -1,0 +1,117 @@
+"""A mock held to its service's OpenAPI document (``openapi = "<path>"``; docs/openapi.md).
+
+:class:`MockContract` is what a :class:`~harness.mocks.MockService` asks, for each request:
+
+* is the request one the real service accepts (:meth:`check_request`)? A violation is journaled
+  with the request and fails the test like an unmatched request;
+* could the real service send this answer (:meth:`check_response`)? Every answer is checked --
+  primed by the test, simulated, replayed, or the document's example -- except faults (a wire
+  fault or a malformed body is meant to break the contract) and streamed answers (the documents
+  describe the non-streamed form);
+* what does an operation nothing primed answer (:meth:`example`)? The document's own example, or
+  one generated from the schema, with the first documented 2xx status.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from werkzeug.wrappers import Request, Response
+
+from harness.config.model import ContractSettings
+
+if TYPE_CHECKING:
+    from harness.contract import Contract, Operation
+
+#: Where a request's environ keeps its operation (looked up once per request).
+_OPERATION = "harness.contract.operation"
+_MISSING = object()
+
+
+class MockContract:
+    """One service's OpenAPI document and what it validates (see the module docstring)."""
+
+    def __init__(self, contract: Contract, settings: ContractSettings) -> None:
+        self.contract = contract
+        self.settings = settings
+
+    @classmethod
+    def load(cls, settings: ContractSettings, *, root: Path) -> MockContract:
+        """Read ``settings.document`` (:class:`~harness.contract.ContractError` if it cannot be)."""
+        from harness.contract import load_contract  # noqa: PLC0415 - heavy: only services that use it
+
+        return cls(load_contract(settings.document, root=root), settings)
+
+    @property
+    def source(self) -> str:
+        return str(self.settings.document)
+
+    def _operation(self, request: Request) -> Operation | None:
+        found = request.environ.get(_OPERATION, _MISSING)
+        if found is _MISSING:
+            # The query too: Swagger's x-ms-paths tell operations apart by a query parameter.
+            found = self.contract.operation(
+                request.method, request.path, query=request.args.to_dict(flat=False)
+            )
+            request.environ[_OPERATION] = found
+        return cast("Operation | None", found)
+
+    def check_request(self, request: Request) -> list[str]:
+        """What is wrong with ``request`` by the document (empty: nothing)."""
+        if not self.settings.requests:
+            return []
+        operation = self._operation(request)
+        if operation is None:
+            return [
+                f"the OpenAPI document ({self.source}) has no operation {request.method} {request.path}; "
+                + self.contract.describe_operations(request.method, request.path)
+            ]
+        violations = operation.validate_request(
+            path=request.path,
+            query=request.args.to_dict(flat=False),
+            headers=dict(request.headers.items()),
+            body=request.get_data(),
+        )
+        return [
+            f"the request breaks the OpenAPI contract of {operation.method} {operation.path_template}: "
+            f"{violation.describe()}"
+            for violation in violations
+        ]
+
+    def check_response(self, request: Request, response: Response) -> list[str]:
+        """What the real service could not answer in ``response`` (empty: nothing)."""
+        if not self.settings.responses or response.is_streamed or not response.is_sequence:
+            return []
+        operation = self._operation(request)
+        if operation is None:
+            return []  # the request's own violation says it; an unknown operation has no responses
+        violations = operation.validate_response(
+            status=response.status_code,
+            headers=dict(response.headers.items()),
+            body=response.get_data(),
+        )
+        return [
+            f"the real service cannot answer this: {violation.describe()} "
+            f"({operation.method} {operation.path_template}, {self.source})"
+            for violation in violations
+        ]
+
+    def example(self, request: Request) -> Response | None:
+        """The document's answer to an unprimed request of a documented operation, or None."""
+        operation = self._operation(request)
+        if operation is None:
+            return None
+        example = operation.example_response()
+        if example is None:
+            return None
+        headers = {"Content-Type": example.content_type} if example.content_type and example.body else {}
+        return Response(example.body, status=example.status, headers=headers)
+
+    def describe_example(self, request: Request) -> str:
+        operation = self._operation(request)
+        if operation is None:
+            return "the OpenAPI document"
+        example = operation.example_response()
+        source = example.source if example is not None else "the OpenAPI document"
+        return f"{source} ({self.source})"

@@ -1,0 +1,526 @@
+"""Record and replay (docs/record-replay.md), against a local stand-in for the real service: plain
+and over TLS with a CA of its own, answering JSON, an SSE stream, a 429 with Retry-After and a 500.
+No test here touches the internet."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from harness import Harness
+from harness.config import load_config
+from harness.errors import ConfigError, HarnessError
+from harness.recording.cassette import FORMAT, read_recording
+from tests.support.projects import run_pytest, tiny_project, write_project
+from tests.support.upstream import SECRET_KEY, real_service
+
+TEST = "tests/test_chat.py::TestChat::test_answer[en]"
+RECORDING = Path("recordings/tests/test_chat/TestChat.test_answer[en].json")
+CHAT = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
+APP_KEY = "app-dummy-key-0c4f2d"  # what the app sends: never forwarded, never written
+KEY_VARIABLE = "REAL_OPENAI_TEST_KEY"
+HARNESS = str(Path(sys.executable).parent / "harness")
+
+
+@pytest.fixture
+def real_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv(KEY_VARIABLE, SECRET_KEY)
+    return SECRET_KEY
+
+
+def project(directory: Path, upstream: str, *, extra: str = "", service: str = "") -> Path:
+    write_project(
+        directory,
+        f"""
+        [tool.harness]
+        command = ["python", "-c", "pass"]
+
+        [tool.harness.services.openai]
+        env = {{ OPENAI_URL = "{{url}}" }}
+        upstream = "{upstream}"
+        recordings = "recordings"
+        upstream_headers = {{ "api-key" = "{KEY_VARIABLE}" }}
+        {service}
+        {extra}
+        """,
+    )
+    return directory / "pyproject.toml"
+
+
+@contextlib.contextmanager
+def mocks_of(pyproject: Path, *, record: bool = False) -> Iterator[Harness]:
+    """A run of ``pyproject`` with its mock services only (the app is never started: the test
+    itself plays the app)."""
+    h = Harness(load_config(pyproject), record=record)
+    try:
+        h.start_services()
+        yield h
+    finally:
+        h.stop()
+
+
+def chat(url: str, text: str, **extra: object) -> requests.Response:
+    return requests.post(
+        url + CHAT,
+        json={"messages": [{"role": "user", "content": text}], **extra},
+        headers={"api-key": APP_KEY},
+        timeout=10,
+    )
+
+
+class TestRecordThenReplay:
+    def test_json_is_recorded_from_the_upstream_and_replayed_without_it(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h:
+                with h.test(TEST) as window:
+                    answer = chat(h.services["openai"].url, "hello")
+                    assert window.problems() is None
+                assert window.recorded == [tmp_path / RECORDING]
+            assert answer.status_code == 200
+            assert answer.json()["choices"][0]["message"]["content"] == "real: hello"
+            # The upstream got the runner's key, not the app's.
+            assert real.received[0][2]["Api-Key"] == SECRET_KEY
+        text = (tmp_path / RECORDING).read_text()
+        document = json.loads(text)
+        assert document["format"] == FORMAT
+        assert document["test"] == TEST
+        exchange = document["services"]["openai"]["exchanges"][0]
+        assert exchange["request"]["query"] == {"api-version": ["2024-10-21"]}
+        assert exchange["request"]["body"]["json"]["messages"][0]["content"] == "hello"
+        assert exchange["response"]["body"]["json"]["choices"][0]["message"]["content"] == "real: hello"
+        assert text == json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"  # stable
+        # The real service is gone: the recording answers.
+        with mocks_of(pyproject) as h, h.test(TEST) as window:
+            again = chat(h.services["openai"].url, "hello")
+            assert again.status_code == 200
+            assert again.json() == answer.json()
+            assert again.headers["x-request-id"] == "req-1"
+            assert window.problems() is None
+            assert "the recording" in (h.services["openai"].requests[0].expectation or "")
+
+    def test_a_request_the_recording_does_not_hold_fails_with_the_closest_one(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                chat(h.services["openai"].url, "hello")
+        with mocks_of(pyproject) as h, h.test(TEST) as window:
+            missed = chat(h.services["openai"].url, "goodbye")
+            assert missed.status_code == 500
+            problems = window.problems() or ""
+        assert "matched NO expectation" in problems
+        assert "closest recorded request" in problems
+        assert '$.messages[0].content is "goodbye", the recording has "hello"' in problems
+        assert "--harness-record" in problems
+
+    def test_a_test_without_a_recording_says_how_to_record_it(self, tmp_path: Path, real_key: str) -> None:
+        pyproject = project(tmp_path, "http://127.0.0.1:9")
+        with mocks_of(pyproject) as h, h.test("tests/test_x.py::test_new") as window:
+            chat(h.services["openai"].url, "hello")
+            problems = window.problems() or ""
+        assert "no recording of service 'openai' for this test" in problems
+        assert "pytest --harness-record" in problems
+
+    def test_expectations_the_test_primes_win_over_recordings_and_the_upstream(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h:
+                with h.test(TEST) as window:
+                    h.services["openai"].expect_request(
+                        "/openai/deployments/gpt-4o/chat/completions"
+                    ).respond_with_json({"primed": True})
+                    assert chat(h.services["openai"].url, "hello").json() == {"primed": True}
+                assert window.recorded == []
+            assert real.received == []
+        assert not (tmp_path / RECORDING).exists()
+
+
+class TestStreamsAndErrors:
+    def test_an_sse_stream_is_recorded_as_events_and_replayed_byte_for_byte(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                streamed = chat(h.services["openai"].url, "stream me", stream=True)
+                original = streamed.content
+        assert streamed.headers["content-type"].startswith("text/event-stream")
+        assert original.count(b"data: ") == 4
+        assert original.endswith(b"data: [DONE]\n\n")
+        exchange = read_recording(tmp_path / RECORDING).services["openai"][0]
+        document = json.loads((tmp_path / RECORDING).read_text())
+        events = document["services"]["openai"]["exchanges"][0]["response"]["body"]["events"]
+        assert events[-1] == "data: [DONE]"
+        assert len(events) == 4
+        assert exchange.response.body == original
+        with mocks_of(pyproject) as h, h.test(TEST) as window:
+            with requests.post(
+                h.services["openai"].url + CHAT,
+                json={"messages": [{"role": "user", "content": "stream me"}], "stream": True},
+                stream=True,
+                timeout=10,
+            ) as replayed:
+                lines = [line for line in replayed.iter_lines() if line]
+                assert replayed.headers["content-type"].startswith("text/event-stream")
+            assert window.problems() is None
+        assert b"\n\n".join(lines) + b"\n\n" == original  # the same events, in order
+        assert lines[-1] == b"data: [DONE]"
+
+    def test_a_429_with_retry_after_then_the_retry_replay_in_order(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                url = h.services["openai"].url
+                first = requests.post(url + "/limited", json={"n": 1}, timeout=10)
+                second = requests.post(url + "/limited", json={"n": 1}, timeout=10)
+        assert (first.status_code, first.headers["retry-after"], second.status_code) == (429, "1", 200)
+        with mocks_of(pyproject) as h, h.test(TEST) as window:
+            url = h.services["openai"].url
+            replayed = [requests.post(url + "/limited", json={"n": 1}, timeout=10) for _ in range(3)]
+            assert window.problems() is None
+        assert [answer.status_code for answer in replayed] == [429, 200, 200]  # then the last again
+        assert replayed[0].headers["Retry-After"] == "1"
+        assert replayed[0].json()["error"]["code"] == "429"
+
+    def test_a_500_is_recorded_and_replayed(self, tmp_path: Path, real_key: str) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                broken = requests.get(h.services["openai"].url + "/broken", timeout=10)
+        with mocks_of(pyproject) as h, h.test(TEST):
+            replayed = requests.get(h.services["openai"].url + "/broken", timeout=10)
+        assert broken.status_code == replayed.status_code == 500
+        assert (
+            replayed.json()
+            == broken.json()
+            == {"error": {"code": "InternalServerError", "message": "The server had an error."}}
+        )
+
+
+class TestTLS:
+    def test_an_upstream_with_its_own_ca_is_verified_with_upstream_ca(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path, tls=True) as real:
+            pyproject = project(tmp_path, real.url, extra='upstream_ca = "upstream-ca.pem"')
+            with mocks_of(pyproject, record=True) as h, h.test(TEST) as window:
+                answer = chat(h.services["openai"].url, "over tls")
+                assert window.problems() is None
+        assert answer.json()["choices"][0]["message"]["content"] == "real: over tls"
+        assert real.url.startswith("https://")
+        with mocks_of(pyproject) as h, h.test(TEST):
+            assert chat(h.services["openai"].url, "over tls").json() == answer.json()
+
+    def test_an_upstream_the_system_does_not_trust_is_refused_with_the_fix(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path, tls=True) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST) as window:
+                chat(h.services["openai"].url, "over tls")
+                problems = window.problems() or ""
+            assert real.received == []  # the handshake failed: nothing was sent
+        assert "could not reach its upstream" in problems
+        assert "CERTIFICATE_VERIFY_FAILED" in problems
+        assert "upstream_ca" in problems
+        assert not (tmp_path / RECORDING).exists()
+
+
+class TestSecrets:
+    def test_a_recording_holds_none_of_the_secrets(self, tmp_path: Path, real_key: str) -> None:
+        app_secrets = {
+            "api-key": APP_KEY,
+            "Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcHAifQ.c2lnbmF0dXJlLXZhbHVl",
+            "Ocp-Apim-Subscription-Key": "ocp-subscription-7d3e1f",
+            "Cookie": "session=cookie-value-4b2a",
+        }
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                url = h.services["openai"].url
+                requests.get(
+                    url + "/echo-headers?sig=query-signature-9a8b&api-version=1",
+                    headers=app_secrets,
+                    timeout=10,
+                )
+                requests.post(
+                    url + CHAT,
+                    json={"messages": [{"role": "user", "content": "hi"}], "password": "body-password-5e6f"},
+                    headers={"api-key": APP_KEY},
+                    timeout=10,
+                )
+        text = (tmp_path / RECORDING).read_text()
+        # The echo's answer carried every header the upstream got, its real key included.
+        for secret in [
+            SECRET_KEY,
+            *app_secrets.values(),
+            "c2lnbmF0dXJlLXZhbHVl",
+            "query-signature-9a8b",
+            "body-password-5e6f",
+            "cookie-value-4b2a",
+        ]:
+            assert secret not in text, secret
+        document = json.loads(text)
+        first = document["services"]["openai"]["exchanges"][0]
+        assert not {"api-key", "authorization", "ocp-apim-subscription-key", "cookie"} & set(
+            first["request"]["headers"]
+        )
+        assert first["request"]["query"]["api-version"] == ["1"]  # what is not secret stays readable
+
+    def test_record_mode_needs_the_credentials_in_the_runners_environment(self, tmp_path: Path) -> None:
+        os.environ.pop(KEY_VARIABLE, None)
+        pyproject = project(tmp_path, "http://127.0.0.1:9")
+        with pytest.raises(HarnessError, match=f"{KEY_VARIABLE} named in upstream_headers are not set"):
+            Harness(load_config(pyproject), record=True)
+
+
+class TestMatchingOptions:
+    def test_ignored_query_parameters_and_json_fields_and_matched_headers(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        replay = """
+        [tool.harness.services.openai.replay]
+        ignore_query = ["ts"]
+        ignore_json_fields = ["metadata.request_id", "messages.name"]
+        match_headers = ["X-Tenant"]
+        """
+
+        def send(url: str, ts: str, request_id: str, name: str, tenant: str) -> requests.Response:
+            return requests.post(
+                f"{url}{CHAT}&ts={ts}",
+                json={
+                    "messages": [{"role": "user", "content": "hi", "name": name}],
+                    "metadata": {"request_id": request_id, "kept": 1},
+                },
+                headers={"x-tenant": tenant},
+                timeout=10,
+            )
+
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url, service=replay)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                recorded = send(h.services["openai"].url, "1", "r-1", "ann", "contoso")
+        with mocks_of(pyproject) as h:
+            with h.test(TEST) as window:  # what changes between runs is ignored
+                assert send(h.services["openai"].url, "2", "r-2", "bob", "contoso").json() == recorded.json()
+                assert window.problems() is None
+            with h.test(TEST) as window:  # a header named in match_headers is compared
+                send(h.services["openai"].url, "2", "r-2", "bob", "fabrikam")
+                assert "headers {'x-tenant': 'fabrikam'}" in (window.problems() or "")
+
+
+class TestDoNoHarm:
+    def test_a_file_that_is_not_a_recording_is_never_overwritten(self, tmp_path: Path, real_key: str) -> None:
+        decoy = tmp_path / RECORDING
+        decoy.parent.mkdir(parents=True)
+        decoy.write_text('{"mine": true}\n')
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h:
+                window = h.test(TEST).begin()
+                chat(h.services["openai"].url, "hello")
+                with pytest.raises(
+                    HarnessError, match=r"is not a harness recording .* fix: move that file away"
+                ):
+                    window.end()
+        assert decoy.read_text() == '{"mine": true}\n'
+
+    def test_a_link_at_the_recordings_place_is_never_followed(self, tmp_path: Path, real_key: str) -> None:
+        outside = tmp_path / "elsewhere.json"
+        outside.write_text("{}")
+        link = tmp_path / RECORDING
+        link.parent.mkdir(parents=True)
+        link.symlink_to(outside)
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h:
+                window = h.test(TEST).begin()
+                chat(h.services["openai"].url, "hello")
+                with pytest.raises(HarnessError, match="is a symbolic link"):
+                    window.end()
+        assert outside.read_text() == "{}"
+        assert link.is_symlink()
+
+    def test_re_recording_replaces_only_its_own_file_and_keeps_other_services(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        second = """
+        [tool.harness.services.search]
+        recordings = "recordings"
+        """
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url, extra="", service=second)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                chat(h.services["openai"].url, "first")
+            path = tmp_path / RECORDING
+            document = json.loads(path.read_text())
+            # Another service's exchanges, recorded elsewhere, share the folder and the file.
+            document["services"]["search"] = {
+                "exchanges": [{"request": {"method": "GET", "path": "/x"}, "response": {"status": 204}}]
+            }
+            path.write_text(json.dumps(document))
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                chat(h.services["openai"].url, "second")
+        again = json.loads(path.read_text())
+        assert again["services"]["search"]["exchanges"][0]["request"]["path"] == "/x"
+        assert (
+            again["services"]["openai"]["exchanges"][0]["request"]["body"]["json"]["messages"][0]["content"]
+            == "second"
+        )
+        assert len(again["services"]["openai"]["exchanges"]) == 1
+
+
+class TestWithASimulator:
+    def test_recordings_answer_before_the_simulator_and_a_test_without_one_gets_the_simulator(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url, service='simulator = "azure_openai"')
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                recorded = chat(h.services["openai"].url, "hello").json()
+            assert len(real.received) == 1
+        with mocks_of(pyproject) as h:
+            with h.test(TEST) as window:
+                assert chat(h.services["openai"].url, "hello").json() == recorded
+                assert window.problems() is None
+            with h.test("tests/test_chat.py::test_not_recorded") as window:
+                simulated = chat(h.services["openai"].url, "hello").json()
+                assert window.problems() is None
+        assert simulated["choices"][0]["message"]["content"] != "real: hello"
+        assert simulated["object"] == "chat.completion"
+
+
+class TestConfiguration:
+    @pytest.mark.parametrize(
+        ("keys", "message"),
+        [
+            ('upstream = "https://x.example"', "upstream without recordings; fix: add recordings ="),
+            ('recordings = "r"\nupstream = "https://user:pw@x.example"', "holds credentials"),
+            ('recordings = "r"\nupstream = "ftp://x.example"', "is not an http:// or https:// URL"),
+            ('recordings = "r"\nupstream = "https://x.example/?a=1"', "has a query or a fragment"),
+            ('recordings = "../outside"', "lies outside the project"),
+            (
+                'recordings = "r"\nupstream_headers = { "api-key" = "not a name" }',
+                "expected the NAME of an environment variable",
+            ),
+            ('recordings = "r"\nupstream_ca = "missing.pem"', "upstream_ca: "),
+            (
+                'recordings = "r"\n[tool.harness.services.s.replay]\nignore_querys = ["a"]',
+                "did you mean 'ignore_query'",
+            ),
+        ],
+    )
+    def test_each_bad_key_is_one_message_with_the_fix(self, tmp_path: Path, keys: str, message: str) -> None:
+        write_project(
+            tmp_path / "p", f'[tool.harness]\ncommand = ["app"]\n[tool.harness.services.s]\n{keys}\n'
+        )
+        with pytest.raises(ConfigError) as raised:
+            load_config(tmp_path / "p" / "pyproject.toml")
+        assert message in str(raised.value)
+        assert "Traceback" not in str(raised.value)
+
+    def test_record_mode_without_any_upstream_is_refused(self, tmp_path: Path) -> None:
+        write_project(
+            tmp_path, '[tool.harness]\ncommand = ["app"]\n[tool.harness.services.s]\nrecordings = "r"\n'
+        )
+        with pytest.raises(HarnessError, match=r"no service in .* has an upstream to record from"):
+            Harness(load_config(tmp_path / "pyproject.toml"), record=True)
+
+
+TEST_FILE = """
+import requests
+
+CHAT = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
+
+
+def test_answer(harness_services):
+    answer = requests.post(
+        harness_services["openai"].url + CHAT,
+        json={"messages": [{"role": "user", "content": "WORD"}]},
+        timeout=10,
+    )
+    assert answer.json()["choices"][0]["message"]["content"] == "real: hello"
+"""
+
+
+class TestFronts:
+    def test_pytest_records_with_harness_record_and_replays_without_the_upstream(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        test_file = tmp_path / "tests" / "test_chat.py"
+        test_file.parent.mkdir()
+        test_file.write_text(TEST_FILE.replace("WORD", "hello"))
+        with real_service(tmp_path) as real:
+            project(tmp_path, real.url)
+            recorded = run_pytest(tmp_path, "--harness-record", "-q")
+            assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+            assert len(real.received) == 1
+        recording = tmp_path / "recordings" / "tests" / "test_chat" / "test_answer.json"
+        assert json.loads(recording.read_text())["test"] == "tests/test_chat.py::test_answer"
+        replayed = run_pytest(tmp_path, "-q")  # the real service is gone
+        assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+        test_file.write_text(TEST_FILE.replace("WORD", "changed"))
+        changed = run_pytest(tmp_path, "-q")
+        assert changed.returncode == 1
+        assert 'is "changed", the recording has "hello"' in changed.stdout
+        assert recording.read_text().count("hello") >= 1  # a replay never writes
+
+    def test_harness_up_record_writes_the_session_as_one_recording(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path) as real:
+            tiny_project(
+                tmp_path,
+                extra=f"""
+                [tool.harness.services.openai]
+                env = {{ OPENAI_URL = "{{url}}" }}
+                upstream = "{real.url}"
+                recordings = "recordings"
+                upstream_headers = {{ "api-key" = "{KEY_VARIABLE}" }}
+                """,
+            )
+            process = subprocess.Popen(
+                [HARNESS, "up", "--record", "manual-session"],
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            try:
+                assert process.stdout is not None
+                head = []
+                for line in process.stdout:
+                    head.append(line)
+                    if "log follows" in line:
+                        break
+                service_line = next(line for line in head if line.strip().startswith("service openai"))
+                url = service_line.split()[2]
+                assert chat(url, "by hand").json()["choices"][0]["message"]["content"] == "real: by hand"
+                process.send_signal(signal.SIGINT)
+                rest, _ = process.communicate(timeout=30)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        recording = tmp_path / "recordings" / "manual-session.json"
+        assert f"harness: recorded {recording}" in rest
+        assert process.returncode == 0
+        exchanges = json.loads(recording.read_text())["services"]["openai"]["exchanges"]
+        assert exchanges[0]["response"]["body"]["json"]["choices"][0]["message"]["content"] == "real: by hand"
