@@ -181,6 +181,27 @@ class TestStreamsAndErrors:
         assert b"\n\n".join(lines) + b"\n\n" == original  # the same events, in order
         assert lines[-1] == b"data: [DONE]"
 
+    def test_record_mode_passes_a_stream_on_as_the_upstream_sends_it(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with (
+                mocks_of(pyproject, record=True) as h,
+                h.test(TEST),
+                requests.get(h.services["openai"].url + "/held-stream", stream=True, timeout=10) as answer,
+            ):
+                lines = answer.iter_lines()
+                first = next(line for line in lines if line)
+                # The upstream holds the rest until now: the first event came through alone.
+                real.release.set()
+                rest = [line for line in lines if line]
+            assert real.gave_up == [False]
+        assert first == b"data: first"
+        assert rest == [b"data: second", b"data: [DONE]"]
+        events = json.loads((tmp_path / RECORDING).read_text())["services"]["openai"]["exchanges"][0]
+        assert events["response"]["body"]["events"] == ["data: first", "data: second", "data: [DONE]"]
+
     def test_a_429_with_retry_after_then_the_retry_replay_in_order(
         self, tmp_path: Path, real_key: str
     ) -> None:

@@ -23,7 +23,8 @@ SHARDS = 2
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    """The functional suite, the sample app and the configuration, copied: a checkout of its own."""
+    """The functional suite, the sample app, the configuration and its documents, copied: a checkout
+    of its own."""
     copy = tmp_path / "checkout"
     copy.mkdir()
     shutil.copy(ROOT / "pyproject.toml", copy)
@@ -32,6 +33,8 @@ def checkout(tmp_path: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "tests" / "functional", copy / "tests" / "functional", ignore=ignore)
     shutil.copytree(ROOT / "sample_app", copy / "sample_app", ignore=ignore)
+    # The published OpenAPI documents the configuration holds two services to.
+    shutil.copytree(ROOT / "tests" / "data" / "openapi", copy / "tests" / "data" / "openapi")
     return copy
 
 

@@ -8,7 +8,9 @@ verify it through ``upstream_ca``), an Azure-OpenAI-like API:
   ``[DONE]``;
 * ``POST /limited``: 429 with ``Retry-After: 1`` on the first call, then 200;
 * ``GET /broken``: 500 with a JSON error;
-* ``GET /echo-headers``: the headers it received, as JSON (to see which credentials arrived).
+* ``GET /echo-headers``: the headers it received, as JSON (to see which credentials arrived);
+* ``GET /held-stream``: one SSE event, then the rest only once ``release`` is set (so a test can
+  prove the first event reached it while the upstream was still sending).
 
 It checks the ``api-key`` header against ``key`` (401 otherwise), and counts its requests.
 """
@@ -29,6 +31,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
 SECRET_KEY = "real-upstream-key-6f1c2a9e8b7d"
+#: How long ``/held-stream`` waits for the test.
+DEADLINE = 10.0
 
 
 @dataclass
@@ -39,6 +43,9 @@ class RealService:
     ca_bundle: Path | None
     received: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
+    #: Lets ``/held-stream`` send the rest of its events; whether it had to give up waiting.
+    release: threading.Event = field(default_factory=threading.Event)
+    gave_up: list[bool] = field(default_factory=list)
 
 
 def _completion(request: Request, service: RealService) -> Response:
@@ -108,6 +115,14 @@ def _handler(service: RealService) -> object:
                 headers = {"Retry-After": "1"}
                 return Response(json.dumps(error), status=429, mimetype="application/json", headers=headers)
             return Response(json.dumps({"ok": True, "call": number}), mimetype="application/json")
+        if request.path == "/held-stream":
+
+            def held() -> Iterator[bytes]:
+                yield b"data: first\n\n"
+                service.gave_up.append(not service.release.wait(DEADLINE))
+                yield b"data: second\n\ndata: [DONE]\n\n"
+
+            return Response(held(), mimetype="text/event-stream")
         if request.path == "/broken":
             error = {"error": {"code": "InternalServerError", "message": "The server had an error."}}
             return Response(json.dumps(error), status=500, mimetype="application/json")
