@@ -61,6 +61,17 @@ def _scrub_json(value: Any, known: Sequence[str], name: str | None = None) -> An
     return value
 
 
+def _scrub_json_text(text: str, known: Sequence[str]) -> str | None:
+    """``text`` (JSON) with its secrets masked, compact; the same text if it has none; None if it
+    is not JSON."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    scrubbed = _scrub_json(value, known)
+    return text if scrubbed == value else json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":"))
+
+
 def scrub_body(body: bytes, content_type: str, known: Sequence[str]) -> bytes:
     """``body`` with its secrets masked (unchanged if it has none)."""
     if not body:
@@ -70,38 +81,25 @@ def scrub_body(body: bytes, content_type: str, known: Sequence[str]) -> bytes:
     except UnicodeDecodeError:
         return body
     media = content_type.split(";", maxsplit=1)[0].strip().lower()
+    masked: str | None = None
     if media == "application/json" or media.endswith("+json") or (not media and text[:1] in "{["):
-        try:
-            value = json.loads(text)
-        except ValueError:
-            pass
-        else:
-            scrubbed = _scrub_json(value, known)
-            if scrubbed == value:
-                return body
-            return json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    if media == "text/event-stream":
-        return _scrub_events(text, known).encode("utf-8")
-    masked = mask_text(text, known)
+        masked = _scrub_json_text(text, known)
+    if masked is None and media == "text/event-stream":
+        masked = _scrub_events(text, known)
+    if masked is None:
+        masked = mask_text(text, known)
     return body if masked == text else masked.encode("utf-8")
 
 
 def _scrub_events(text: str, known: Sequence[str]) -> str:
     lines = []
     for line in text.split("\n"):
-        if line.startswith("data:"):
-            data = line[len("data:") :].strip()
-            if data[:1] in "{[":
-                try:
-                    value = json.loads(data)
-                except ValueError:
-                    pass
-                else:
-                    scrubbed = _scrub_json(value, known)
-                    compact = json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":"))
-                    lines.append(line if scrubbed == value else f"data: {compact}")
-                    continue
-        lines.append(mask_text(line, known))
+        data = line[len("data:") :].strip() if line.startswith("data:") else ""
+        scrubbed = _scrub_json_text(data, known) if data[:1] in "{[" else None
+        if scrubbed is None:
+            lines.append(mask_text(line, known))
+        else:
+            lines.append(line if scrubbed == data else f"data: {scrubbed}")
     return "\n".join(lines)
 
 

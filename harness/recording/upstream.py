@@ -19,24 +19,8 @@ from urllib.parse import urlsplit
 
 from harness.errors import HarnessError
 
-#: Headers that describe the app's connection to the mock, not the request: never forwarded.
-_NOT_FORWARDED = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "upgrade",
-        "host",
-        "transfer-encoding",
-        "content-length",
-        "accept-encoding",
-        "expect",
-    }
-)
-#: ... nor sent back to the app (werkzeug frames the answer itself).
-_NOT_RETURNED = frozenset(
+#: Headers about one connection or one transfer (RFC 9110 7.6.1, plus framing), not the exchange.
+_HOP_BY_HOP = frozenset(
     {
         "connection",
         "keep-alive",
@@ -46,10 +30,12 @@ _NOT_RETURNED = frozenset(
         "upgrade",
         "transfer-encoding",
         "content-length",
-        "date",
-        "server",
     }
 )
+#: Never forwarded: they describe the app's connection to the mock (the upstream gets its own).
+_NOT_FORWARDED = _HOP_BY_HOP | {"host", "accept-encoding", "expect"}
+#: Never sent back to the app: werkzeug frames and dates the answer itself.
+_NOT_RETURNED = _HOP_BY_HOP | {"date", "server"}
 #: The most bytes one read hands on, so a stream reaches the app as it arrives.
 _READ_SIZE = 64 * 1024
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from harness import Harness, faults
 from harness.cli import main
 from harness.config import load_config
 from harness.errors import ConfigError, HarnessError
+from tests.support.mocks import mocks_of
 from tests.support.projects import write_project
 
 DOCUMENT = """
@@ -104,15 +104,9 @@ def project(directory: Path, service: str = "") -> Path:
     return directory / "pyproject.toml"
 
 
-@contextlib.contextmanager
-def orders(directory: Path, service: str = "") -> Iterator[Harness]:
+def orders(directory: Path, service: str = "") -> contextlib.AbstractContextManager[Harness]:
     """The project's mocks only (the test itself plays the app)."""
-    h = Harness(load_config(project(directory, service)))
-    try:
-        h.start_services()
-        yield h
-    finally:
-        h.stop()
+    return mocks_of(project(directory, service))
 
 
 def problems_of(h: Harness, send: object) -> str:
@@ -282,3 +276,11 @@ class TestBadDocuments:
         assert main(["check", "--config", str(pyproject)], out) == 1
         assert "service 'orders'" in out.getvalue()
         assert "shared/order.yaml" in out.getvalue()
+
+
+def test_the_answer_to_an_unmatched_request_is_not_held_to_the_contract(tmp_path: Path) -> None:
+    with orders(tmp_path) as h:
+        found = problems_of(h, lambda url: requests.delete(url + "/api/orders/7", timeout=10))
+    assert "matched NO expectation" in found
+    assert "cannot answer this" not in found  # the 500 is harness's, not the service's
+    assert "has no operation DELETE /api/orders/7" in found

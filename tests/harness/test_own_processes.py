@@ -28,7 +28,7 @@ from harness.process import procscan
 from harness.process.teardown import processes_with_marker, stop_process_tree
 from harness.run import records
 from harness.run.guard import Watchdog
-from tests.support.polling import DEADLINE
+from tests.support.polling import DEADLINE, wait_for
 from tests.support.processes import LEAK_TOKEN_VARIABLE, still_running
 
 pytestmark = pytest.mark.skipif(not procscan.LINUX, reason="the marker sweeps read /proc (Linux)")
@@ -70,6 +70,11 @@ def start() -> Iterator[Start]:
                 raise
             pytest.skip(f"cannot start a process as uid {FOREIGN_UID} (setuid refused?): {error}")
         started.append(process)
+        # Popen returns once the exec has begun (its error pipe closed), which can be before the
+        # kernel has set up the new image's environment: /proc/<pid>/environ reads empty until then,
+        # and a sweep at that moment would not see the marker (seen under a loaded machine).
+        wanted = f"{variable}={value}".encode()
+        wait_for(lambda: wanted in _environ(process.pid), f"the environment of pid {process.pid}")
         return process
 
     try:
@@ -83,6 +88,13 @@ def start() -> Iterator[Start]:
                 process.kill()  # root may; what this test started, by its own handle
             process.wait(DEADLINE)
         assert still_running(handles, timeout=DEADLINE) == []
+
+
+def _environ(pid: int) -> list[bytes]:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return []
 
 
 def _foreign_with_marker(start: Start, variable: str, marker: str) -> tuple[subprocess.Popen[bytes], float]:

@@ -4,13 +4,11 @@ No test here touches the internet."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,15 @@ import requests
 from harness import Harness
 from harness.config import load_config
 from harness.errors import ConfigError, HarnessError
-from harness.recording.cassette import FORMAT, read_recording
+from harness.recording.cassette import (
+    FORMAT,
+    RecordingFileError,
+    decode_body,
+    encode_body,
+    read_recording,
+    recording_path,
+)
+from tests.support.mocks import mocks_of
 from tests.support.projects import run_pytest, tiny_project, write_project
 from tests.support.upstream import SECRET_KEY, real_service
 
@@ -54,18 +60,6 @@ def project(directory: Path, upstream: str, *, extra: str = "", service: str = "
         """,
     )
     return directory / "pyproject.toml"
-
-
-@contextlib.contextmanager
-def mocks_of(pyproject: Path, *, record: bool = False) -> Iterator[Harness]:
-    """A run of ``pyproject`` with its mock services only (the app is never started: the test
-    itself plays the app)."""
-    h = Harness(load_config(pyproject), record=record)
-    try:
-        h.start_services()
-        yield h
-    finally:
-        h.stop()
 
 
 def chat(url: str, text: str, **extra: object) -> requests.Response:
@@ -545,3 +539,65 @@ class TestFronts:
         assert process.returncode == 0
         exchanges = json.loads(recording.read_text())["services"]["openai"]["exchanges"]
         assert exchanges[0]["response"]["body"]["json"]["choices"][0]["message"]["content"] == "real: by hand"
+
+
+class TestFileFormat:
+    @pytest.mark.parametrize(
+        ("body", "content_type", "kind"),
+        [
+            (b'{"b": 1, "a": [1, 2]}', "application/json", "json"),
+            (b'{"b": 1}', "application/vnd.api+json; charset=utf-8", "json"),
+            (b"data: {}\n\ndata: [DONE]\n\n", "text/event-stream", "events"),
+            (b"data: cut off", "text/event-stream", "text"),  # not whole events: kept as text, exactly
+            (b"plain words", "text/plain", "text"),
+            (b"not json {", "application/json", "text"),
+            (bytes(range(256)), "application/octet-stream", "base64"),
+        ],
+    )
+    def test_bodies_are_decoded_where_they_are_text_and_read_back_exactly(
+        self, body: bytes, content_type: str, kind: str
+    ) -> None:
+        encoded = encode_body(body, content_type)
+        assert encoded is not None
+        assert list(encoded) == [kind]
+        decoded = decode_body(json.loads(json.dumps(encoded)), "here")
+        if kind == "json":
+            assert json.loads(decoded) == json.loads(body)
+        else:
+            assert decoded == body
+
+    def test_a_broken_recording_is_one_message_naming_the_file_and_the_fix(self, tmp_path: Path) -> None:
+        path = tmp_path / "broken.json"
+        path.write_text(
+            '{"format": "harness-recording/1", "services": {"s": {"exchanges": [{"request": {}}]}}}'
+        )
+        with pytest.raises(RecordingFileError, match=r"broken.json: services.s.exchanges\[0\]"):
+            read_recording(path)
+        path.write_text("{not json")
+        with pytest.raises(RecordingFileError, match=r"is not valid JSON .* fix: record it again"):
+            read_recording(path)
+
+    @pytest.mark.parametrize(
+        ("test", "expected"),
+        [
+            ("tests/test_a.py::test_one", "tests/test_a/test_one.json"),
+            ("tests/test_a.py::TestX::test_one[x-1]", "tests/test_a/TestX.test_one[x-1].json"),
+            ("test_a.py::test_one[a/b c]", "test_a/test_one[a_b_c].json"),
+            ("../../escape.py::test", "escape/test.json"),
+            ("harness-up", "harness-up.json"),
+        ],
+    )
+    def test_file_names_come_from_the_node_id_and_stay_in_the_folder(
+        self, tmp_path: Path, test: str, expected: str
+    ) -> None:
+        assert recording_path(tmp_path, test) == tmp_path / expected
+
+    def test_in_replay_the_tests_own_expectations_still_win(self, tmp_path: Path, real_key: str) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                chat(h.services["openai"].url, "hello")
+        with mocks_of(pyproject) as h, h.test(TEST):
+            path = CHAT.split("?", maxsplit=1)[0]
+            h.services["openai"].expect_request(path).respond_with_json({"primed": True})
+            assert chat(h.services["openai"].url, "hello").json() == {"primed": True}
