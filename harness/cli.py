@@ -202,8 +202,9 @@ def up(args: argparse.Namespace, out: TextIO) -> int:
         on_progress=progress,
         record=args.record is not None,
     )
-    # Recording, the whole session is one window: its exchanges are written when it stops.
-    window = harness.test(args.record) if args.record is not None else None
+    # Recording (or replaying), the whole session is one window: its exchanges are written when it stops.
+    session = args.record if args.record is not None else args.replay
+    window = harness.test(session) if session is not None else None
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
     done = threading.Event()
@@ -219,6 +220,14 @@ def up(args: argparse.Namespace, out: TextIO) -> int:
             done.set()
             status.join()
         rows = [(f"service {name}", _service_row(service)) for name, service in harness.services.items()]
+        if window is not None:
+            doing = "recording to" if args.record is not None else "replaying"
+            rows += [
+                (f"service {name}", f"{doing} {service.recordings.file}")
+                for name, service in harness.services.items()
+                if service.recordings is not None
+                and (args.replay is not None or service.recordings.recording)
+            ]
         if harness.ca_bundle is not None:
             rows.append(
                 ("CA bundle", f"{harness.ca_bundle}   (the app trusts it via {', '.join(TRUST_VARIABLES)})")
@@ -248,6 +257,8 @@ def up(args: argparse.Namespace, out: TextIO) -> int:
                 window.end()
                 for path in window.recorded:
                     out.write(f"harness: recorded {path}\n")
+                if args.record is not None and not window.recorded:
+                    out.write("harness: nothing was recorded (no request went to an upstream)\n")
         finally:
             harness.stop()
         out.write(f"harness: stopped everything in {time.monotonic() - t:.2f} s\n")
@@ -320,7 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up_parser.add_argument("--profile", default=DEFAULT_PROFILE)
     up_parser.add_argument("--keep-env", action="store_true", help="keep the env file after stopping")
-    up_parser.add_argument(
+    recording = up_parser.add_mutually_exclusive_group()
+    recording.add_argument(
+        "--replay",
+        metavar="NAME",
+        help="answer from the recording NAME (made with --record NAME) what no expectation answers",
+    )
+    recording.add_argument(
         "--record",
         nargs="?",
         const="harness-up",

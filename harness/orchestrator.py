@@ -96,6 +96,7 @@ def preview_addresses(config: HarnessConfig, profile: str) -> Addresses:
         trust=dict.fromkeys(TRUST_VARIABLES, bundle) if tls else {},
         ca_bundle=bundle if tls else None,
         truststore=bundle.removesuffix(BUNDLE_SUFFIX) + TRUSTSTORE_SUFFIX if tls else None,
+        withheld=config.upstream_credential_variables,
         proxy={variable: proxy for name in names for variable in (name, name.lower())}
         if config.offline_guard
         else {},
@@ -218,7 +219,7 @@ class Harness:
                 service=service.name,
             )
             if self.record:
-                upstream.credential_values()  # a credential not set is told now, not on each request
+                upstream.prepare()  # a credential not set, a CA that cannot be read: told now, once
         options = ReplayOptions(settings.ignore_query, settings.ignore_json_fields, settings.match_headers)
         return ServiceRecordings(
             service.name, settings.folder, upstream, options, recording=self.record and upstream is not None
@@ -555,6 +556,7 @@ class Harness:
             ca_bundle=str(authority.bundle_path) if authority is not None else None,
             truststore=str(store) if store is not None else None,
             proxy=self.offline_guard.proxy_env() if self.offline_guard is not None else {},
+            withheld=self.config.upstream_credential_variables,
         )
 
     # -- teardown ----------------------------------------------------------------------------------

@@ -83,9 +83,11 @@ class TestWindow:
         harness.start_services()
         harness.blame_earlier_deaths()
         self._log_offsets = {profile: app.log_size() for profile, app in harness.apps.items()}
+        # First: a recording that cannot be read (or, recording, written) stops the test before
+        # anything of it began.
+        begin_recordings(self.name, harness.services.values(), self._known_secrets())
         for service in harness.services.values():
             service.begin_test()
-        begin_recordings(self.name, harness.services.values(), self._known_secrets())
         if harness.offline_guard is not None:
             harness.offline_guard.clear()
         self._open = True

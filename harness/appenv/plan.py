@@ -68,6 +68,9 @@ class Addresses:
     truststore: str | None = None
     #: The offline guard's proxy variables; empty when the guard is off.
     proxy: Mapping[str, str] = field(default_factory=dict)
+    #: Inherited variables the app never gets unless its configuration sets them: the runner's
+    #: credentials of the real services (``upstream_headers``).
+    withheld: tuple[str, ...] = ()
     python: str = sys.executable
 
 
@@ -133,7 +136,12 @@ def plan_app(root: str, settings: AppSettings, addresses: Addresses, inherited: 
         file_values[settings.port_env] = addresses.app_port
     # Run plumbing (the offline guard's proxy) goes in the process environment, not the env file,
     # and the configuration's values win over it.
-    process_values: dict[str, str | None] = {**addresses.proxy, **configured, **file_values}
+    process_values: dict[str, str | None] = {
+        **dict.fromkeys(addresses.withheld),
+        **addresses.proxy,
+        **configured,
+        **file_values,
+    }
     environment = build_app_env(
         inherited,
         process_values,

@@ -142,6 +142,21 @@ class HarnessConfig:
     #: How many apps may start at once in the background, ahead of the tests that need them (0: none).
     start_ahead: int = 4
 
+    @property
+    def upstream_credential_variables(self) -> tuple[str, ...]:
+        """The runner's variables that hold the real services' credentials (``upstream_headers``):
+        withheld from the apps, which must never hold a real key (the env tables may still set them)."""
+        return tuple(
+            sorted(
+                {
+                    variable
+                    for service in self.services.values()
+                    if service.recordings is not None
+                    for variable in service.recordings.upstream_headers.values()
+                }
+            )
+        )
+
     def unknown_profiles(self, users: Mapping[str, list[str]]) -> str | None:
         """For ``{profile: [who names it]}`` (tests, by name): what names a profile that is not
         defined, each with a suggestion, and the fix; None when every profile exists."""

@@ -61,6 +61,13 @@ def _project_path(checker: Checker, key: str, value: object, *, what: str) -> Pa
     return Path(os.path.realpath(path))
 
 
+def _is_pem_bundle(path: Path) -> bool:
+    try:
+        return b"-----BEGIN CERTIFICATE-----" in path.read_bytes()
+    except OSError:  # not a file, or unreadable
+        return False
+
+
 def _names(checker: Checker, key: str, value: object, *, header: bool = False) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         checker.problems.append(f"{key}: expected an array of names, found {_shown(value)}")
@@ -116,10 +123,13 @@ def _credentials(checker: Checker, key: str, value: object) -> dict[str, str]:
         if not _HEADER_NAME.match(header):
             checker.problems.append(f"{key}: {header!r} is not a header name")
         elif not isinstance(variable, str) or not _ENV_NAME.match(variable):
+            # Not shown: the likeliest mistake is the key itself pasted here.
+            found = "a value that is not one" if isinstance(variable, str) else f"a {type(variable).__name__}"
             checker.problems.append(
                 f"{key}.{header}: expected the NAME of an environment variable of the shell running the "
-                f"tests (its value is sent, and never written to a file), found {_shown(variable)}; "
-                f'fix: e.g. {header} = "AZURE_OPENAI_API_KEY"'
+                f"tests (its value is sent, and never written to a file), found {found} (not shown: it "
+                f'may be the secret itself); fix: e.g. {header} = "AZURE_OPENAI_API_KEY", and export '
+                "that variable"
             )
         else:
             credentials[header] = variable
@@ -145,10 +155,11 @@ def recording_settings(checker: Checker, where: str, body: Mapping[str, object])
     ca = None
     if "upstream_ca" in body:
         ca = _project_path(checker, f"{where}.upstream_ca", body["upstream_ca"], what="the CA bundle")
-        if ca is not None and not ca.is_file():
+        if ca is not None and not _is_pem_bundle(ca):
             checker.problems.append(
-                f"{where}.upstream_ca: {ca} is not a file; fix: the PEM bundle of the CA that "
-                "signed the upstream's certificate"
+                f"{where}.upstream_ca: {ca} is not a PEM file of certificates (no '-----BEGIN "
+                "CERTIFICATE-----' in it); fix: the PEM bundle of the CA that signed the upstream's "
+                "certificate"
             )
             ca = None
     credentials = _credentials(checker, f"{where}.upstream_headers", body.get("upstream_headers", {}))

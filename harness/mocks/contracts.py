@@ -24,8 +24,10 @@ from harness.config.model import ContractSettings
 if TYPE_CHECKING:
     from harness.contract import Contract, Operation
 
-#: Where a request's environ keeps its operation (looked up once per request).
+#: Where a request's environ keeps its operation (looked up once per request) ...
 _OPERATION = "harness.contract.operation"
+#: ... and, answered with the document's example, that example's violations (found once).
+_EXAMPLE = "harness.contract.example"
 _MISSING = object()
 
 
@@ -35,6 +37,9 @@ class MockContract:
     def __init__(self, contract: Contract, settings: ContractSettings) -> None:
         self.contract = contract
         self.settings = settings
+        #: Each operation's example answer and what the document says is wrong with it: the same
+        #: every time (the example is deterministic), so validated once.
+        self._examples: dict[int, tuple[Response, list[str]]] = {}
 
     @classmethod
     def load(cls, settings: ContractSettings, *, root: Path) -> MockContract:
@@ -86,6 +91,12 @@ class MockContract:
         operation = self._operation(request)
         if operation is None:
             return []  # the request's own violation says it; an unknown operation has no responses
+        known = request.environ.get(_EXAMPLE)
+        if known is not None and known[0] is response:
+            return list(known[1])
+        return self._answer_violations(operation, response)
+
+    def _answer_violations(self, operation: Operation, response: Response) -> list[str]:
         violations = operation.validate_response(
             status=response.status_code,
             headers=dict(response.headers.items()),
@@ -102,11 +113,20 @@ class MockContract:
         operation = self._operation(request)
         if operation is None:
             return None
-        example = operation.example_response()
-        if example is None:
-            return None
-        headers = {"Content-Type": example.content_type} if example.content_type and example.body else {}
-        return Response(example.body, status=example.status, headers=headers)
+        made = self._examples.get(id(operation))
+        if made is None:
+            example = operation.example_response()
+            if example is None:
+                return None
+            headers = {"Content-Type": example.content_type} if example.content_type and example.body else {}
+            answer = Response(example.body, status=example.status, headers=headers)
+            made = self._examples[id(operation)] = (answer, self._answer_violations(operation, answer))
+        template, violations = made
+        response = Response(
+            template.get_data(), status=template.status_code, headers=list(template.headers.items())
+        )
+        request.environ[_EXAMPLE] = (response, violations)
+        return response
 
     def describe_example(self, request: Request) -> str:
         operation = self._operation(request)

@@ -61,6 +61,7 @@ from harness.mocks.journal import Journal, JournalEntry, RequestHeaders, Request
 from harness.mocks.nearmiss import near_miss
 from harness.mocks.pool import PooledWSGIServer
 from harness.recording.service import ServiceRecordings
+from harness.recording.upstream import UpstreamError
 from harness.secrets import mask_text
 from harness.simulators.base import Simulator
 
@@ -90,6 +91,8 @@ _UNMATCHED = "harness.unmatched"
 _NEAR_MISS = "harness.near_miss"
 #: ... and what the OpenAPI contract found wrong with it or its answer.
 _VIOLATIONS = "harness.violations"
+#: ... and why it could not be answered as meant (the upstream of a recording service was not reached).
+_FAILED = "harness.failed"
 
 SimulatorT = TypeVar("SimulatorT", bound=Simulator)
 P = ParamSpec("P")
@@ -113,6 +116,14 @@ def _stand_in(status: int | None, what: str | None) -> Response:
     """What pytest-httpserver's ``log`` holds for a request answered by a fault or a raising
     handler (no real response exists), so ``assert_request_made`` still counts the request."""
     return Response(b"", status=status or 502, headers={"X-Harness-Not-Sent": what or "no response"})
+
+
+def _unrecorded(recordings: ServiceRecordings | None) -> str:
+    """Said of an answer from the simulator or the document to a service that has recordings but
+    none for this test: the likely surprise (a deleted or never-made recording) is named."""
+    if recordings is None or recordings.replaying or recordings.recording:
+        return ""
+    return f" (no recording of this test: {recordings.file})"
 
 
 class MockService(HTTPServer):
@@ -308,7 +319,11 @@ class MockService(HTTPServer):
         recordings = self.recordings
         if recordings is not None and not self.permanently_failed:
             request.environ[EXPECTATION_KEY] = recordings.describe()
-            response = recordings.respond(request)
+            try:
+                response = recordings.respond(request)
+            except UpstreamError as error:  # told in the journal and the verdict, not as a traceback
+                request.environ[_FAILED] = str(error)
+                return Response(f"harness mock {self.name!r}: {error}\n", status=502, mimetype="text/plain")
             if response is not None:
                 return response
             del request.environ[EXPECTATION_KEY]
@@ -322,7 +337,7 @@ class MockService(HTTPServer):
             response = self.simulator.handle(request)
             if response is not None:
                 # Again now that it answered: a simulator may say how (primed, throttled, ...).
-                request.environ[EXPECTATION_KEY] = self.simulator.describe(request)
+                request.environ[EXPECTATION_KEY] = self.simulator.describe(request) + _unrecorded(recordings)
                 return response
             del request.environ[EXPECTATION_KEY]
             example = self._contract_example(request)
@@ -346,7 +361,8 @@ class MockService(HTTPServer):
             return None
         response = self.contract.example(request)
         if response is not None:
-            request.environ[EXPECTATION_KEY] = self.contract.describe_example(request)
+            described = self.contract.describe_example(request)
+            request.environ[EXPECTATION_KEY] = described + _unrecorded(self.recordings)
         return response
 
     def _simulator_not_found(self, request: Request) -> Response:
@@ -410,16 +426,20 @@ class MockService(HTTPServer):
             self._complete(token, request, entry, _stand_in(500, entry.error))
             raise
         fault = request.environ.get(FAULT_KEY)
-        # Faults break the contract on purpose; the answer to an unmatched request is harness's, not
-        # the service's (the request fails the test as unmatched already).
-        if (
-            contract is not None
-            and fault is None
-            and _UNMATCHED not in environ
-            and not self.permanently_failed
-        ):
+        # Faults break the contract on purpose; the answer to an unmatched request (or one whose
+        # upstream was not reached) is harness's, not the service's, and fails the test already.
+        answered_by_harness = _UNMATCHED in environ or _FAILED in environ or self.permanently_failed
+        if contract is not None and fault is None and not answered_by_harness:
             environ[_VIOLATIONS] = [*environ[_VIOLATIONS], *contract.check_response(request, response)]
-        entry = self._entry(request, started_wall, started, response=response, fault=fault, arrived=arrival)
+        entry = self._entry(
+            request,
+            started_wall,
+            started,
+            response=response,
+            fault=fault,
+            arrived=arrival,
+            error=environ.get(_FAILED),
+        )
         self._complete(token, request, entry, response)
         return response
 

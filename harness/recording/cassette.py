@@ -294,7 +294,7 @@ def read_recording(path: Path) -> RecordingFile:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise RecordingFileError(
             f'{path} is not a harness recording (no "format": "{FORMAT}"); fix: move it out of the '
-            "recordings folder, or record it again with --harness-record"
+            "recordings folder (harness reads, and writes, only its own recordings there)"
         )
     raw_services = document.get("services")
     if not isinstance(raw_services, dict):

@@ -92,48 +92,102 @@ def _short(value: Any) -> str:
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
-def _first_difference(left: Any, right: Any, where: str = "$") -> str | None:
-    """Where two JSON values first differ, and how (None: equal)."""
+#: The most differences a near miss names in a body.
+_BODY_DIFFERENCES = 3
+
+
+def _json_differences(left: Any, right: Any, where: str = "$", field: str = "") -> list[tuple[str, str]]:
+    """``(dotted field, how)`` for each place two JSON values differ (the field without array
+    indices, as ``ignore_json_fields`` takes it)."""
     if isinstance(left, dict) and isinstance(right, dict):
+        found: list[tuple[str, str]] = []
         for key in [*left, *(key for key in right if key not in left)]:
+            name = f"{field}.{key}" if field else str(key)
             if key not in right:
-                return f"{where}.{key} is not in the recording"
-            if key not in left:
-                return f"{where}.{key} is missing (the recording has {_short(right[key])})"
-            found = _first_difference(left[key], right[key], f"{where}.{key}")
-            if found:
-                return found
-        return None
+                found.append((name, f"{where}.{key} is not in the recording"))
+            elif key not in left:
+                found.append((name, f"{where}.{key} is missing (the recording has {_short(right[key])})"))
+            else:
+                found += _json_differences(left[key], right[key], f"{where}.{key}", name)
+        return found
     if isinstance(left, list) and isinstance(right, list):
+        found = []
         for index, (a, b) in enumerate(zip(left, right, strict=False)):
-            found = _first_difference(a, b, f"{where}[{index}]")
-            if found:
-                return found
+            found += _json_differences(a, b, f"{where}[{index}]", field)
         if len(left) != len(right):
-            return f"{where} has {len(left)} items, the recording {len(right)}"
-        return None
+            found.append((field, f"{where} has {len(left)} items, the recording {len(right)}"))
+        return found
     if left != right:
-        return f"{where} is {_short(left)}, the recording has {_short(right)}"
-    return None
+        return [(field, f"{where} is {_short(left)}, the recording has {_short(right)}")]
+    return []
 
 
-def differences(request: _Comparable, recorded: _Comparable) -> list[str]:
+@dataclass(frozen=True)
+class Differences:
+    """How a request differs from a recorded one: each difference in words, and the ``[replay]``
+    options that would leave out the query parameters and JSON fields that differ."""
+
+    found: tuple[str, ...]
+    ignore_query: tuple[str, ...] = ()
+    ignore_json_fields: tuple[str, ...] = ()
+
+    def fix(self) -> str:
+        """The fix, naming the ignore options that would make the request match, if any would."""
+        options = []
+        if self.ignore_query:
+            options.append(
+                "ignore_query = [" + ", ".join(json.dumps(name) for name in self.ignore_query) + "]"
+            )
+        if self.ignore_json_fields:
+            names = ", ".join(json.dumps(name) for name in self.ignore_json_fields)
+            options.append(f"ignore_json_fields = [{names}]")
+        if not options:
+            return "record the test again with --harness-record"
+        return (
+            "record the test again with --harness-record; or, if that changes between runs, set "
+            f"{' and '.join(options)} in the service's [replay] table"
+        )
+
+
+def differences(request: _Comparable, recorded: _Comparable) -> Differences:
     """What differs between a request and a recorded one, most telling first."""
     found = []
     if request.method != recorded.method:
         found.append(f"method {request.method} (recorded {recorded.method})")
     if request.path != recorded.path:
         found.append(f"path {request.path} (recorded {recorded.path})")
+    names: list[str] = []
     if request.query != recorded.query:
-        found.append(f"query {dict(request.query)} (recorded {dict(recorded.query)})")
+        live, kept = dict(request.query), dict(recorded.query)
+        names = [name for name in dict.fromkeys([*live, *kept]) if live.get(name) != kept.get(name)]
+        for name in names:
+            found.append(
+                f"query parameter {name}: {_listed(live.get(name))} (recorded {_listed(kept.get(name))})"
+            )
     if request.headers != recorded.headers:
         found.append(f"headers {dict(request.headers)} (recorded {dict(recorded.headers)})")
+    fields: list[str] = []
     if request.body != recorded.body:
         if isinstance(request.body, (dict, list)) and isinstance(recorded.body, (dict, list)):
-            found.append(f"body: {_first_difference(request.body, recorded.body)}")
+            body = _json_differences(request.body, recorded.body)
+            fields = [field for field in dict.fromkeys(field for field, _ in body) if field]
+            shown = [how for _, how in body[:_BODY_DIFFERENCES]]
+            more = f" (and {len(body) - _BODY_DIFFERENCES} more)" if len(body) > _BODY_DIFFERENCES else ""
+            found.append("body: " + "; ".join(shown) + more)
         else:
             found.append(f"body {_short(request.body)} (recorded {_short(recorded.body)})")
-    return found
+    structural = request.method != recorded.method or request.path != recorded.path
+    return Differences(
+        tuple(found),
+        () if structural else tuple(names),
+        () if structural else tuple(fields),
+    )
+
+
+def _listed(values: Sequence[str] | None) -> str:
+    if values is None:
+        return "absent"
+    return ", ".join(repr(value) for value in values) if values else "''"
 
 
 @dataclass
@@ -170,13 +224,13 @@ class Replayer:
         key = comparable(request, self.options)
         ranked = sorted(
             ((differences(key, recorded), index) for index, recorded in enumerate(self._keys)),
-            key=lambda pair: (len(pair[0]), pair[1]),
+            key=lambda pair: (len(pair[0].found), pair[1]),
         )
         found, index = ranked[0]
         closest = self.exchanges[index].request
         return (
             f"closest recorded request ({self.source}, exchange {index + 1} of {len(self.exchanges)}): "
-            f"{closest.method} {closest.path}; differs in {'; '.join(found)}"
+            f"{closest.method} {closest.path}; differs in {'; '.join(found.found)}\n  fix: {found.fix()}"
         )
 
 

@@ -4,7 +4,8 @@
   ``Cookie``, ``Set-Cookie``, ...; :data:`harness.secrets.SECRET_HEADERS`) are left out whole;
   hop-by-hop and per-connection headers too (they describe one connection, not the exchange);
   other values are masked by value;
-* query parameters: masked by name and by value (``sig=``, ``api-key=``, ...);
+* the path and query parameters: masked by value (a known secret, a JWT), query parameters also
+  by name (``sig=``, ``api-key=``, ...);
 * bodies: JSON is walked: a string under a secret-looking name (``password``, ``token``, ``key``)
   is masked, every string masked by value (JWTs, connection strings, PEM keys); text is masked by
   value; binary is kept as it is;
@@ -130,7 +131,7 @@ def scrub_request(request: RecordedRequest, known: Sequence[str]) -> RecordedReq
     headers = scrub_headers(request.headers.items(), known)
     return RecordedRequest(
         request.method,
-        request.path,
+        mask_text(request.path, known),  # some APIs take a key in the path (/bot<token>/...)
         scrub_query(request.query, known),
         headers,
         scrub_body(request.body, request.headers.get("content-type", ""), known),

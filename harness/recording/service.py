@@ -31,7 +31,7 @@ from harness.recording.cassette import (
 )
 from harness.recording.replay import Replayer, ReplayOptions, lowered, request_query
 from harness.recording.scrub import scrub_request
-from harness.recording.upstream import Upstream
+from harness.recording.upstream import Received, Upstream
 
 #: How long a replayed event stream waits between events: none (the app reads them as one burst,
 #: which a real stream can be too).
@@ -40,9 +40,16 @@ _EVENT_SEPARATOR = b"\n\n"
 
 @dataclass
 class _Captured:
+    """One forwarded exchange of the current test, its answer's body possibly still arriving."""
+
     order: int
-    exchange: Exchange
-    error: str | None = None
+    request: RecordedRequest
+    status: int
+    headers: dict[str, str]
+    received: Received
+
+    def exchange(self) -> Exchange:
+        return Exchange(self.request, RecordedResponse(self.status, self.headers, self.received.body))
 
 
 def recorded_request(request: Request) -> RecordedRequest:
@@ -99,7 +106,9 @@ class ServiceRecordings:
         self._test = None
         with self._lock:
             captured, self._captured = self._captured, []
-        return [item.exchange for item in sorted(captured, key=lambda item: item.order)]
+        # A stream still open (the app stopped reading at its last event; the upstream has not closed
+        # yet) is recorded with what arrived until now.
+        return [item.exchange() for item in sorted(captured, key=lambda item: item.order)]
 
     @property
     def replaying(self) -> bool:
@@ -138,10 +147,7 @@ class ServiceRecordings:
         if self._replayer is None:
             return self.missing()
         live = scrub_request(recorded_request(request), self._known)
-        return self._replayer.near_miss(live) + (
-            "\n  fix: record the test again with --harness-record, or set [replay] ignore options for what "
-            "changes between runs"
-        )
+        return self._replayer.near_miss(live)
 
     def missing(self) -> str:
         return (
@@ -154,27 +160,19 @@ class ServiceRecordings:
         with self._lock:
             order = self._order
             self._order += 1
+            captured = self._captured  # this test's list: a late answer never lands in the next test's
         live = recorded_request(request)
         target = request.full_path if request.query_string else request.path
-        captured = self._captured  # this test's list: a late answer never lands in the next test's
-
-        answer_headers: list[tuple[str, str]] = []
-        answer_status: list[int] = []
-
-        def on_done(body: bytes, error: str | None) -> None:
-            exchange = Exchange(live, RecordedResponse(answer_status[0], lowered(answer_headers), body))
-            with self._lock:
-                captured.append(_Captured(order, exchange, error))
-
+        received = Received()
         answer = self.upstream.forward(
             method=request.method,
             target=target,
             headers=list(request.headers.items()),
             body=live.body,
-            on_done=on_done,
+            received=received,
         )
-        answer_status.append(answer.status)
-        answer_headers.extend(answer.headers)
+        with self._lock:
+            captured.append(_Captured(order, live, answer.status, lowered(answer.headers), received))
         if answer.framed:
             body = b"".join(answer.body)  # read whole: the app gets a framed, keep-alive answer
             return Response(body, status=answer.status, headers=answer.headers)

@@ -25,7 +25,8 @@ from harness.recording.scrub import scrub_exchange
 RECORDING_MODE = 0o644
 
 
-def _refusal(path: Path) -> str | None:
+def refusal(path: Path) -> str | None:
+    """Why a recording may not be written at ``path`` (None: it may)."""
     if path.is_symlink():
         return f"{path} is a symbolic link; harness writes recordings only as plain files of its own"
     if path.exists() and not path.is_file():
@@ -53,10 +54,10 @@ def write_test_recordings(
         by_file.setdefault(recording_path(folder, test), {})[service] = (upstream, scrubbed)
     written = []
     for path, services in by_file.items():
-        refusal = _refusal(path)
-        if refusal:
+        refused = refusal(path)
+        if refused:
             raise RecordingFileError(
-                f"cannot write the recording of {test}: {refusal}; fix: move that file away, or point "
+                f"cannot write the recording of {test}: {refused}; fix: move that file away, or point "
                 "recordings at a folder of its own"
             )
         merged: dict[str, tuple[str | None, Sequence[Exchange]]] = {}

@@ -12,8 +12,8 @@ from __future__ import annotations
 import http.client
 import os
 import ssl
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,6 +42,22 @@ _READ_SIZE = 64 * 1024
 
 class UpstreamError(HarnessError):
     """The real service could not be reached, or did not answer."""
+
+
+@dataclass
+class Received:
+    """An answer's body as it arrives: the chunks so far, whether it has ended, and why early.
+    Read while the answer is still streaming, it holds what has arrived (a recording of a stream
+    the app stopped reading keeps what came until the test ended)."""
+
+    chunks: list[bytes] = field(default_factory=list)
+    ended: bool = False
+    #: Why the body ended before the upstream finished it, if it did.
+    error: str | None = None
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(list(self.chunks))
 
 
 @dataclass(frozen=True)
@@ -79,9 +95,24 @@ class Upstream:
         self.service = service
         #: Header name -> the runner's environment variable holding its value.
         self.credentials = dict(credentials or {})
+        self.ca_file = ca_file
         self._context: ssl.SSLContext | None = None
-        if self.scheme == "https":
-            self._context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+
+    def prepare(self) -> None:
+        """Make ready to forward (record mode only: replay never reaches the upstream): the
+        credentials read, and the TLS context made with the system's trust store or
+        ``upstream_ca``, so that a problem is told once, at start: :class:`UpstreamError` says
+        which, and the fix."""
+        self.credential_values()
+        if self.scheme != "https" or self._context is not None:
+            return
+        try:
+            self._context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        except (OSError, ssl.SSLError) as error:
+            raise UpstreamError(
+                f"recording service {self.service!r}: cannot read upstream_ca {self.ca_file}: {error}; "
+                "fix: the PEM bundle of the CA that signed the upstream's certificate"
+            ) from None
 
     def credential_values(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """The credential headers' values, read from the runner's environment now. A variable not
@@ -96,8 +127,14 @@ class Upstream:
             )
         return {header: environ[variable] for header, variable in self.credentials.items()}
 
+    def known_values(self) -> list[str]:
+        """The credentials' values that are set in the runner's environment (none need be): masked
+        in what is recorded, and in a live request compared with a recording."""
+        return [os.environ[variable] for variable in self.credentials.values() if os.environ.get(variable)]
+
     def _connection(self) -> http.client.HTTPConnection:
-        if self._context is not None:
+        if self.scheme == "https":
+            self.prepare()
             return http.client.HTTPSConnection(
                 self.host, self.port, timeout=self.timeout, context=self._context
             )
@@ -110,10 +147,10 @@ class Upstream:
         target: str,
         headers: Sequence[tuple[str, str]],
         body: bytes,
-        on_done: Callable[[bytes, str | None], None],
+        received: Received,
     ) -> UpstreamAnswer:
-        """Send the app's request (``target``: path and query) on; ``on_done(body, error)`` is
-        called once the answer's body has been read (``error``: why it ended early, or None)."""
+        """Send the app's request (``target``: path and query) on; the answer's body goes into
+        ``received`` as it is read."""
         credentials = self.credential_values()
         replaced = {name.lower() for name in credentials}
         sent = [
@@ -135,11 +172,13 @@ class Upstream:
         except (OSError, http.client.HTTPException) as error:
             connection.close()
             hint = ""
-            if isinstance(error, ssl.SSLCertVerificationError):
+            if isinstance(error, ssl.SSLCertVerificationError) and self.ca_file is None:
                 hint = (
                     "; fix: if the upstream's certificate comes from a private CA, set upstream_ca = "
                     '"<its CA bundle>" for this service'
                 )
+            elif isinstance(error, ssl.SSLCertVerificationError):
+                hint = f"; fix: check that upstream_ca ({self.ca_file}) is the CA that signed its certificate"
             raise UpstreamError(
                 f"recording service {self.service!r}: could not reach its upstream {self.url}: "
                 f"{type(error).__name__}: {error}{hint}"
@@ -153,28 +192,24 @@ class Upstream:
             or method == "HEAD"
         )
         return UpstreamAnswer(
-            response.status, response.reason, returned, _read(connection, response, on_done), framed
+            response.status, response.reason, returned, _read(connection, response, received), framed
         )
 
 
 def _read(
-    connection: http.client.HTTPConnection,
-    response: http.client.HTTPResponse,
-    on_done: Callable[[bytes, str | None], None],
+    connection: http.client.HTTPConnection, response: http.client.HTTPResponse, received: Received
 ) -> Iterator[bytes]:
-    received: list[bytes] = []
-    error: str | None = None
     try:
         while True:
             try:
                 chunk = response.read1(_READ_SIZE)
             except (OSError, http.client.HTTPException) as failure:
-                error = f"the upstream's answer ended early: {type(failure).__name__}: {failure}"
+                received.error = f"the upstream's answer ended early: {type(failure).__name__}: {failure}"
                 break
             if not chunk:
                 break
-            received.append(chunk)
+            received.chunks.append(chunk)
             yield chunk
     finally:
         connection.close()
-        on_done(b"".join(received), error)
+        received.ended = True

@@ -165,7 +165,7 @@ def test_recording_the_example_again_gives_the_committed_file(
         pyproject.write_text(
             pyproject.read_text().replace("https://api.quotes.example", real.url_for("").rstrip("/"))
         )
-        monkeypatch.setenv("QUOTES_API_KEY", REAL_QUOTES_KEY)
+        monkeypatch.setenv("QUOTES_REAL_KEY", REAL_QUOTES_KEY)
         result = run_pytest(
             recorded, "tests/functional", "--harness-record", "-k", "test_a_recorded_quote", timeout=120
         )

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from harness import Harness
+from harness.cli import preview
 from harness.config import load_config
 from harness.errors import ConfigError, HarnessError
 from harness.recording.cassette import (
@@ -342,15 +343,34 @@ class TestMatchingOptions:
 
 
 class TestDoNoHarm:
-    def test_a_file_that_is_not_a_recording_is_never_overwritten(self, tmp_path: Path, real_key: str) -> None:
+    def test_a_file_that_is_not_a_recording_is_refused_before_the_test_reaches_the_upstream(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
         decoy = tmp_path / RECORDING
         decoy.parent.mkdir(parents=True)
         decoy.write_text('{"mine": true}\n')
         with real_service(tmp_path) as real:
             pyproject = project(tmp_path, real.url)
             with mocks_of(pyproject, record=True) as h:
+                with pytest.raises(
+                    HarnessError, match=r"cannot record .* is not a harness recording .* fix: move"
+                ):
+                    h.test(TEST).begin()
+                assert h.services["openai"].requests == []
+            assert real.received == []  # a POST never had its side effect on the real service
+        assert decoy.read_text() == '{"mine": true}\n'
+
+    def test_a_file_put_there_during_the_test_is_still_never_overwritten(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        decoy = tmp_path / RECORDING
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h:
                 window = h.test(TEST).begin()
                 chat(h.services["openai"].url, "hello")
+                decoy.parent.mkdir(parents=True)
+                decoy.write_text('{"mine": true}\n')
                 with pytest.raises(
                     HarnessError, match=r"is not a harness recording .* fix: move that file away"
                 ):
@@ -365,11 +385,11 @@ class TestDoNoHarm:
         link.symlink_to(outside)
         with real_service(tmp_path) as real:
             pyproject = project(tmp_path, real.url)
-            with mocks_of(pyproject, record=True) as h:
-                window = h.test(TEST).begin()
-                chat(h.services["openai"].url, "hello")
-                with pytest.raises(HarnessError, match="is a symbolic link"):
-                    window.end()
+            with (
+                mocks_of(pyproject, record=True) as h,
+                pytest.raises(HarnessError, match="is a symbolic link"),
+            ):
+                h.test(TEST).begin()
         assert outside.read_text() == "{}"
         assert link.is_symlink()
 
@@ -497,9 +517,7 @@ class TestFronts:
         assert 'is "changed", the recording has "hello"' in changed.stdout
         assert recording.read_text().count("hello") >= 1  # a replay never writes
 
-    def test_harness_up_record_writes_the_session_as_one_recording(
-        self, tmp_path: Path, real_key: str
-    ) -> None:
+    def test_harness_up_records_a_session_and_replays_it(self, tmp_path: Path, real_key: str) -> None:
         with real_service(tmp_path) as real:
             tiny_project(
                 tmp_path,
@@ -511,34 +529,43 @@ class TestFronts:
                 upstream_headers = {{ "api-key" = "{KEY_VARIABLE}" }}
                 """,
             )
-            process = subprocess.Popen(
-                [HARNESS, "up", "--record", "manual-session"],
-                cwd=tmp_path,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            try:
-                assert process.stdout is not None
-                head = []
-                for line in process.stdout:
-                    head.append(line)
-                    if "log follows" in line:
-                        break
-                service_line = next(line for line in head if line.strip().startswith("service openai"))
-                url = service_line.split()[2]
-                assert chat(url, "by hand").json()["choices"][0]["message"]["content"] == "real: by hand"
-                process.send_signal(signal.SIGINT)
-                rest, _ = process.communicate(timeout=30)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+            recorded, head, rest = _up_session(tmp_path, "--record", "manual-session")
         recording = tmp_path / "recordings" / "manual-session.json"
+        assert recorded == "real: by hand"
+        assert f"recording to {recording}" in head
         assert f"harness: recorded {recording}" in rest
-        assert process.returncode == 0
         exchanges = json.loads(recording.read_text())["services"]["openai"]["exchanges"]
         assert exchanges[0]["response"]["body"]["json"]["choices"][0]["message"]["content"] == "real: by hand"
+        # The real service is gone: the session's recording answers.
+        replayed, head, rest = _up_session(tmp_path, "--replay", "manual-session")
+        assert replayed == "real: by hand"
+        assert f"replaying {recording}" in head
+        assert "recorded" not in rest
+
+
+def _up_session(project: Path, *options: str) -> tuple[str, str, str]:
+    """``harness up`` with ``options``: one chat request to the openai mock, then Ctrl-C. Returns
+    the answer's content, the banner and what followed it."""
+    process = subprocess.Popen(
+        [HARNESS, "up", *options], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert process.stdout is not None
+        head = []
+        for line in process.stdout:
+            head.append(line)
+            if "log follows" in line:
+                break
+        service_line = next(line for line in head if line.strip().startswith("service openai"))
+        answer = chat(service_line.split()[2], "by hand").json()["choices"][0]["message"]["content"]
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, "".join(head) + rest
+    return answer, "".join(head), rest
 
 
 class TestFileFormat:
@@ -601,3 +628,112 @@ class TestFileFormat:
             path = CHAT.split("?", maxsplit=1)[0]
             h.services["openai"].expect_request(path).respond_with_json({"primed": True})
             assert chat(h.services["openai"].url, "hello").json() == {"primed": True}
+
+
+class TestWhatANewUserMet:
+    """Found by trying the feature as a new user would (each failed before its fix)."""
+
+    def test_a_stream_still_open_when_the_test_ends_is_recorded_with_what_arrived(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h:
+                with h.test(TEST) as window:
+                    answer = requests.get(h.services["openai"].url + "/held-stream", stream=True, timeout=10)
+                    first = next(line for line in answer.iter_lines() if line)
+                # The app read what it needed; the upstream has not finished the stream yet.
+                real.release.set()
+                answer.close()
+            assert window.recorded == [tmp_path / RECORDING]
+        assert first == b"data: first"
+        events = json.loads((tmp_path / RECORDING).read_text())["services"]["openai"]["exchanges"][0]
+        assert events["response"]["body"]["events"][0] == "data: first"
+
+    def test_a_secret_in_the_path_is_masked_and_still_replays(self, tmp_path: Path, real_key: str) -> None:
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                recorded = requests.get(f"{h.services['openai'].url}/bot{SECRET_KEY}/echo", timeout=10)
+        text = (tmp_path / RECORDING).read_text()
+        assert SECRET_KEY not in text
+        assert '"path": "/bot********/echo"' in text
+        with mocks_of(pyproject) as h, h.test(TEST) as window:
+            replayed = requests.get(f"{h.services['openai'].url}/bot{SECRET_KEY}/echo", timeout=10)
+            assert window.problems() is None
+        assert replayed.status_code == recorded.status_code
+
+    def test_an_unreachable_upstream_is_a_502_and_one_message_without_a_traceback(
+        self, tmp_path: Path, real_key: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        pyproject = project(tmp_path, "http://127.0.0.1:9")  # nothing listens on the discard port
+        with mocks_of(pyproject, record=True) as h, h.test(TEST) as window:
+            answer = chat(h.services["openai"].url, "hello")
+            problems = window.problems() or ""
+        assert answer.status_code == 502
+        assert "could not reach its upstream http://127.0.0.1:9" in answer.text
+        assert "could not reach its upstream http://127.0.0.1:9: ConnectionRefusedError" in problems
+        assert "Traceback" not in caplog.text
+        assert "cannot answer this" not in problems  # harness's own 502 is not held to a contract
+
+    def test_a_ca_bundle_that_is_not_pem_is_a_configuration_problem(self, tmp_path: Path) -> None:
+        pyproject = project(tmp_path, "https://127.0.0.1:9", extra='upstream_ca = "pyproject.toml"')
+        with pytest.raises(ConfigError, match=r"upstream_ca: .* is not a PEM file of certificates"):
+            load_config(pyproject)
+
+    def test_a_key_pasted_into_upstream_headers_is_not_shown(self, tmp_path: Path) -> None:
+        write_project(
+            tmp_path,
+            '[tool.harness]\ncommand = ["app"]\n[tool.harness.services.s]\nrecordings = "r"\n'
+            'upstream_headers = { "api-key" = "sk-live-5f0e9d8c7b6a" }\n',
+        )
+        with pytest.raises(ConfigError) as raised:
+            load_config(tmp_path / "pyproject.toml")
+        assert "expected the NAME of an environment variable" in str(raised.value)
+        assert "sk-live-5f0e9d8c7b6a" not in str(raised.value)
+
+    def test_an_answer_from_the_simulator_says_the_test_has_no_recording(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        pyproject = project(tmp_path, "http://127.0.0.1:9", service='simulator = "azure_openai"')
+        with mocks_of(pyproject) as h, h.test("tests/test_chat.py::test_never_recorded"):
+            chat(h.services["openai"].url, "hello")
+            expectation = h.services["openai"].requests[0].expectation or ""
+        assert expectation.startswith("simulator azure_openai")
+        assert "(no recording of this test: " in expectation
+        assert "test_never_recorded.json" in expectation
+
+    def test_the_app_never_inherits_the_upstreams_credentials(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv(KEY_VARIABLE, SECRET_KEY)
+        monkeypatch.setenv("UNRELATED_VARIABLE", "kept")
+        config = load_config(project(tmp_path, "http://127.0.0.1:9"))
+        plan = preview(config, "default")
+        assert KEY_VARIABLE not in plan.environment
+        assert KEY_VARIABLE in plan.removed
+        assert plan.environment["UNRELATED_VARIABLE"] == "kept"
+
+    def test_the_near_miss_names_each_differing_parameter_and_field_and_the_option_that_ignores_it(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        def send(url: str, ts: str, request_id: str) -> None:
+            requests.post(
+                f"{url}{CHAT}&ts={ts}",
+                json={
+                    "messages": [{"role": "user", "content": "hi"}],
+                    "metadata": {"request_id": request_id},
+                },
+                timeout=10,
+            )
+
+        with real_service(tmp_path) as real:
+            pyproject = project(tmp_path, real.url)
+            with mocks_of(pyproject, record=True) as h, h.test(TEST):
+                send(h.services["openai"].url, "1", "r-1")
+        with mocks_of(pyproject) as h, h.test(TEST) as window:
+            send(h.services["openai"].url, "2", "r-2")
+            problems = window.problems() or ""
+        assert "query parameter ts: '2' (recorded '1')" in problems
+        assert '$.metadata.request_id is "r-2", the recording has "r-1"' in problems
+        assert 'set ignore_query = ["ts"] and ignore_json_fields = ["metadata.request_id"]' in problems
