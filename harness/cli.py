@@ -106,10 +106,14 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _describe_service(service: ServiceConfig) -> str:
-    """``name``, plus ``(https, simulator kind)`` where that applies."""
+    """``name``, plus ``(https, simulator kind, recordings, upstream, openapi)`` where that applies."""
+    recordings, contract = service.recordings, service.contract
     traits = [
         *(["https"] if service.tls else []),
         *([f"simulator {service.simulator}"] if service.simulator else []),
+        *([f"recordings {recordings.folder}"] if recordings else []),
+        *([f"upstream {recordings.upstream}"] if recordings and recordings.upstream else []),
+        *([f"openapi {contract.document} ({contract.validate})"] if contract else []),
     ]
     return f"{service.name} ({', '.join(traits)})" if traits else service.name
 

@@ -274,6 +274,7 @@ class TestBadDocuments:
         assert "shared/order.yaml" in str(raised.value)
         out = io.StringIO()
         assert main(["check", "--config", str(pyproject)], out) == 1
+        assert "services: orders (openapi " in out.getvalue()  # what check saw configured
         assert "service 'orders'" in out.getvalue()
         assert "shared/order.yaml" in out.getvalue()
 
