@@ -118,12 +118,13 @@ def example_response(checks: OperationChecks, *, root: Path) -> ExampleResponse 
     spec = checks.response_spec(key)
     where = store.display(response.uri, response.pointer)
     if status == 204 or not spec.media:
-        return ExampleResponse(status, None, b"", f"no body documented at {where}")
+        return ExampleResponse(status, None, b"", f"an empty answer (no body documented at {where})")
     content_type = first_json(spec.media)
     media_key = select(spec.media, content_type)
     schema = spec.media.get(media_key) if media_key is not None else None
     if media_key is None or content_type is None or schema is None:
-        return ExampleResponse(status, None, b"", f"no JSON schema documented at {where}")
+        why = f"an empty answer (no JSON schema documented at {where})"
+        return ExampleResponse(status, None, b"", why)
     headers = {"Content-Type": content_type}
     rejected: list[str] = []
     for value, source in _document_examples(

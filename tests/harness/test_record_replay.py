@@ -9,7 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import requests
@@ -35,6 +37,7 @@ RECORDING = Path("recordings/tests/test_chat/TestChat.test_answer[en].json")
 CHAT = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
 APP_KEY = "app-dummy-key-0c4f2d"  # what the app sends: never forwarded, never written
 KEY_VARIABLE = "REAL_OPENAI_TEST_KEY"
+T = TypeVar("T")
 HARNESS = str(Path(sys.executable).parent / "harness")
 
 
@@ -61,6 +64,16 @@ def project(directory: Path, upstream: str, *, extra: str = "", service: str = "
         """,
     )
     return directory / "pyproject.toml"
+
+
+def recorded(tmp_path: Path, send: Callable[[str], T], *, service: str = "") -> tuple[Path, T]:
+    """Record what ``send(mock url)`` does (the test plays the app) from the local real service,
+    as test ``TEST``; the project's pyproject.toml and what ``send`` returned."""
+    with real_service(tmp_path) as real:
+        pyproject = project(tmp_path, real.url, service=service)
+        with mocks_of(pyproject, record=True) as h, h.test(TEST):
+            result = send(h.services["openai"].url)
+    return pyproject, result
 
 
 def chat(url: str, text: str, **extra: object) -> requests.Response:
@@ -108,10 +121,7 @@ class TestRecordThenReplay:
     def test_a_request_the_recording_does_not_hold_fails_with_the_closest_one(
         self, tmp_path: Path, real_key: str
     ) -> None:
-        with real_service(tmp_path) as real:
-            pyproject = project(tmp_path, real.url)
-            with mocks_of(pyproject, record=True) as h, h.test(TEST):
-                chat(h.services["openai"].url, "hello")
+        pyproject, _ = recorded(tmp_path, lambda url: chat(url, "hello"))
         with mocks_of(pyproject) as h, h.test(TEST) as window:
             missed = chat(h.services["openai"].url, "goodbye")
             assert missed.status_code == 500
@@ -216,10 +226,7 @@ class TestStreamsAndErrors:
         assert replayed[0].json()["error"]["code"] == "429"
 
     def test_a_500_is_recorded_and_replayed(self, tmp_path: Path, real_key: str) -> None:
-        with real_service(tmp_path) as real:
-            pyproject = project(tmp_path, real.url)
-            with mocks_of(pyproject, record=True) as h, h.test(TEST):
-                broken = requests.get(h.services["openai"].url + "/broken", timeout=10)
+        pyproject, broken = recorded(tmp_path, lambda url: requests.get(url + "/broken", timeout=10))
         with mocks_of(pyproject) as h, h.test(TEST):
             replayed = requests.get(h.services["openai"].url + "/broken", timeout=10)
         assert broken.status_code == replayed.status_code == 500
@@ -329,13 +336,12 @@ class TestMatchingOptions:
                 timeout=10,
             )
 
-        with real_service(tmp_path) as real:
-            pyproject = project(tmp_path, real.url, service=replay)
-            with mocks_of(pyproject, record=True) as h, h.test(TEST):
-                recorded = send(h.services["openai"].url, "1", "r-1", "ann", "contoso")
+        pyproject, answer = recorded(
+            tmp_path, lambda url: send(url, "1", "r-1", "ann", "contoso"), service=replay
+        )
         with mocks_of(pyproject) as h:
             with h.test(TEST) as window:  # what changes between runs is ignored
-                assert send(h.services["openai"].url, "2", "r-2", "bob", "contoso").json() == recorded.json()
+                assert send(h.services["openai"].url, "2", "r-2", "bob", "contoso").json() == answer.json()
                 assert window.problems() is None
             with h.test(TEST) as window:  # a header named in match_headers is compared
                 send(h.services["openai"].url, "2", "r-2", "bob", "fabrikam")
@@ -620,10 +626,7 @@ class TestFileFormat:
         assert recording_path(tmp_path, test) == tmp_path / expected
 
     def test_in_replay_the_tests_own_expectations_still_win(self, tmp_path: Path, real_key: str) -> None:
-        with real_service(tmp_path) as real:
-            pyproject = project(tmp_path, real.url)
-            with mocks_of(pyproject, record=True) as h, h.test(TEST):
-                chat(h.services["openai"].url, "hello")
+        pyproject, _ = recorded(tmp_path, lambda url: chat(url, "hello"))
         with mocks_of(pyproject) as h, h.test(TEST):
             path = CHAT.split("?", maxsplit=1)[0]
             h.services["openai"].expect_request(path).respond_with_json({"primed": True})
@@ -727,10 +730,7 @@ class TestWhatANewUserMet:
                 timeout=10,
             )
 
-        with real_service(tmp_path) as real:
-            pyproject = project(tmp_path, real.url)
-            with mocks_of(pyproject, record=True) as h, h.test(TEST):
-                send(h.services["openai"].url, "1", "r-1")
+        pyproject, _ = recorded(tmp_path, lambda url: send(url, "1", "r-1"))
         with mocks_of(pyproject) as h, h.test(TEST) as window:
             send(h.services["openai"].url, "2", "r-2")
             problems = window.problems() or ""
