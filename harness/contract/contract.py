@@ -11,7 +11,7 @@ from harness.contract.loading import load_files
 from harness.contract.normalise import DocumentInfo, document_info, parameters, request_body
 from harness.contract.routing import Route, Router, compile_route, url_path
 from harness.contract.schemas import SchemaFactory
-from harness.contract.store import DocumentStore, Node
+from harness.contract.store import DocumentStore, Node, uri_to_path
 from harness.contract.validation import OperationChecks, Violation
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -65,6 +65,8 @@ class Contract:
         self.source = source
         self.version = version
         self._store = store
+        #: The document and every file its ``$ref``s reached.
+        self.files: tuple[Path, ...] = tuple(uri_to_path(uri) for uri in store.files)
         self._info: DocumentInfo = document_info(store, version)
         self._factory = SchemaFactory(store, version)
         self._operations: list[Operation] = []

@@ -29,6 +29,22 @@ _OPERATION = "harness.contract.operation"
 #: ... and, answered with the document's example, that example's violations (found once).
 _EXAMPLE = "harness.contract.example"
 _MISSING = object()
+#: Documents read in this process, by path and project, with the version of every file they read.
+_LOADED: dict[tuple[Path, Path], tuple[Contract, tuple[tuple[int, int], ...]]] = {}
+
+
+def _versions(files: tuple[Path, ...]) -> tuple[tuple[int, int], ...]:
+    """Each file's modification time and size (a file gone reads as (0, -1)): what says a document
+    read earlier is still the one on disk."""
+    versions = []
+    for path in files:
+        try:
+            info = path.stat()
+        except OSError:
+            versions.append((0, -1))
+        else:
+            versions.append((info.st_mtime_ns, info.st_size))
+    return tuple(versions)
 
 
 class MockContract:
@@ -43,10 +59,18 @@ class MockContract:
 
     @classmethod
     def load(cls, settings: ContractSettings, *, root: Path) -> MockContract:
-        """Read ``settings.document`` (:class:`~harness.contract.ContractError` if it cannot be)."""
+        """Read ``settings.document`` (:class:`~harness.contract.ContractError` if it cannot be).
+        A document is read once per process while it is unchanged (pytest's collection checks it,
+        the run then uses it): a :class:`~harness.contract.Contract` is safe to share."""
         from harness.contract import load_contract  # noqa: PLC0415 - heavy: only services that use it
 
-        return cls(load_contract(settings.document, root=root), settings)
+        key = (settings.document, root)
+        known = _LOADED.get(key)
+        if known is not None and _versions(known[0].files) == known[1]:
+            return cls(known[0], settings)
+        contract = load_contract(settings.document, root=root)
+        _LOADED[key] = (contract, _versions(contract.files))
+        return cls(contract, settings)
 
     @property
     def source(self) -> str:

@@ -17,7 +17,7 @@ from harness.cli import main
 from harness.config import load_config
 from harness.errors import ConfigError, HarnessError
 from tests.support.mocks import mocks_of
-from tests.support.projects import write_project
+from tests.support.projects import run_pytest, write_project
 
 DOCUMENT = """
 openapi: 3.0.3
@@ -285,3 +285,30 @@ def test_the_answer_to_an_unmatched_request_is_not_held_to_the_contract(tmp_path
     assert "matched NO expectation" in found
     assert "cannot answer this" not in found  # the 500 is harness's, not the service's
     assert "has no operation DELETE /api/orders/7" in found
+
+
+def test_under_pytest_a_broken_document_is_a_usage_error_before_any_test(tmp_path: Path) -> None:
+    project(tmp_path)
+    (tmp_path / "contracts" / "shared" / "order.yaml").write_text("NewOrder: [unclosed\n")
+    (tmp_path / "test_orders.py").write_text("def test_orders(harness_services):\n    pass\n")
+
+    result = run_pytest(tmp_path, "-q")
+
+    assert result.returncode == 4, result.stdout + result.stderr  # pytest's usage error
+    output = result.stdout + result.stderr
+    assert "service 'orders'" in output
+    assert "order.yaml" in output
+    assert "Traceback" not in output
+
+
+def test_a_document_is_read_again_when_a_file_it_refers_to_changes(tmp_path: Path) -> None:
+    with orders(tmp_path) as h:
+        h.services["orders"].expect_request("/api/orders/7").respond_with_json({**ORDER, "status": "lost"})
+        assert "'lost' is not one of" in problems_of(
+            h, lambda url: requests.get(url + "/api/orders/7", timeout=10)
+        )
+    shared = tmp_path / "contracts" / "shared" / "order.yaml"
+    shared.write_text(shared.read_text().replace("enum: [open, shipped]", "enum: [open, shipped, lost]"))
+    with mocks_of(tmp_path / "pyproject.toml") as h:
+        h.services["orders"].expect_request("/api/orders/7").respond_with_json({**ORDER, "status": "lost"})
+        assert problems_of(h, lambda url: requests.get(url + "/api/orders/7", timeout=10)) == ""
