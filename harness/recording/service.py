@@ -33,8 +33,8 @@ from harness.recording.replay import Replayer, ReplayOptions, lowered, request_q
 from harness.recording.scrub import scrub_request
 from harness.recording.upstream import Received, Upstream
 
-#: How long a replayed event stream waits between events: none (the app reads them as one burst,
-#: which a real stream can be too).
+#: What ends each event of a server-sent event stream. A replayed stream sends its events one write
+#: each, without the pauses of the recorded one (a real stream can arrive as one burst too).
 _EVENT_SEPARATOR = b"\n\n"
 
 
@@ -74,7 +74,6 @@ class ServiceRecordings:
     options: ReplayOptions = field(default_factory=ReplayOptions)
     recording: bool = False
     _replayer: Replayer | None = field(default=None, init=False)
-    _test: str | None = field(default=None, init=False)
     _file: Path | None = field(default=None, init=False)
     _captured: list[_Captured] = field(default_factory=list, init=False)
     _order: int = field(default=0, init=False)
@@ -86,7 +85,6 @@ class ServiceRecordings:
     def begin_test(self, test: str, known: Sequence[str] = (), loaded: RecordingFile | None = None) -> None:
         """Start ``test``: in record mode an empty capture; else its recording for this service
         (``loaded``: the file, read once for every service sharing the folder)."""
-        self._test = test
         self._known = tuple(known)
         self._file = recording_path(self.folder, test)
         with self._lock:
@@ -103,7 +101,6 @@ class ServiceRecordings:
     def end_test(self) -> list[Exchange]:
         """End the test; in record mode, the exchanges it captured, in the order they arrived."""
         self._replayer = None
-        self._test = None
         with self._lock:
             captured, self._captured = self._captured, []
         # A stream still open (the app stopped reading at its last event; the upstream has not closed
@@ -176,13 +173,8 @@ class ServiceRecordings:
         if answer.framed:
             body = b"".join(answer.body)  # read whole: the app gets a framed, keep-alive answer
             return Response(body, status=answer.status, headers=answer.headers)
-        return Response(
-            _passing(answer.body), status=answer.status, headers=answer.headers, direct_passthrough=True
-        )
-
-
-def _passing(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    yield from chunks
+        # A stream: each chunk goes on to the app as it arrives.
+        return Response(answer.body, status=answer.status, headers=answer.headers, direct_passthrough=True)
 
 
 def _replayed(recorded: RecordedResponse) -> Response:
