@@ -30,7 +30,7 @@ from harness.files.claims import instance_name
 from harness.files.owned import RunStamp
 from harness.files.run_files import RunFiles, app_paths
 from harness.mocks import MockService
-from harness.mocks.contracts import MockContract
+from harness.mocks.contracts import document_problems
 from harness.orchestrator import Harness, new_marker, preview_addresses
 from harness.process.launch import resolve_executable
 from harness.process.ports import free_port
@@ -62,12 +62,7 @@ def check(args: argparse.Namespace, out: TextIO) -> int:
         files.check_state_dir()
     except HarnessError as error:
         problems.append(str(error))
-    for service in config.services.values():
-        if service.contract is not None:
-            try:  # the document is read as a run would: every $ref resolved
-                MockContract.load(service.contract, root=config.root)
-            except HarnessError as error:
-                problems.append(f"service {service.name!r}: {error}")
+    problems += document_problems(config)
     out.write(f"{config.source}: [tool.harness] is valid\n")
     out.write(
         f"  services: {', '.join(_describe_service(s) for s in config.services.values()) or '(none)'}\n"

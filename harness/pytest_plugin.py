@@ -163,30 +163,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unknown = loaded.unknown_profiles(users)  # before any app starts, with a suggestion
     if unknown:
         raise pytest.UsageError(f"harness: {unknown}")
-    unreadable = _unreadable_documents(loaded)  # a broken OpenAPI document is configuration too
-    if unreadable:
-        raise pytest.UsageError(f"harness: {unreadable}")
+    if any(service.contract for service in loaded.services.values()):
+        from harness.mocks.contracts import document_problems  # noqa: PLC0415 - see the module docstring
+
+        unreadable = document_problems(loaded)  # a broken OpenAPI document is configuration too
+        if unreadable:
+            raise pytest.UsageError("harness: " + "\n".join(unreadable))
     if config.pluginmanager.hasplugin("xdist"):  # the mark is xdist's: unregistered without it
         pytest_support.group_profiles(
             items, profiles, str(config.getoption("harness_profile") or DEFAULT_PROFILE)
         )
         if getattr(config.option, "loadgroup", False):
             pytest_support.restore_loadgroup(items)
-
-
-def _unreadable_documents(config: HarnessConfig) -> str | None:
-    """What is wrong with the services' OpenAPI documents, read as a run reads them, or None."""
-    from harness.errors import HarnessError  # noqa: PLC0415 - see the module docstring
-    from harness.mocks.contracts import MockContract  # noqa: PLC0415
-
-    problems = []
-    for service in config.services.values():
-        if service.contract is not None:
-            try:
-                MockContract.load(service.contract, root=config.root)
-            except HarnessError as error:
-                problems.append(f"service {service.name!r}: {error}")
-    return "\n".join(problems) or None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -189,9 +189,7 @@ class TestWindow:
         """``(title, text)`` sections for a failed test's report. ``setup``: the failure came
         before the test ran (an app's start), where a mock without requests says nothing."""
         harness = self.harness
-        # Every app's secret values, masked wherever they appear: a log line or a request body can
-        # carry a key without its name.
-        known = tuple(value for running in harness.apps.values() for value in secret_values(running.env))
+        known = self._known_secrets()
         sections: list[tuple[str, str]] = []
         died = self.deaths()  # the test failed on its own; say if the app died too
         if died:

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, cast
 from werkzeug.wrappers import Request, Response
 
 from harness.config.model import ContractSettings
+from harness.errors import HarnessError
 
 if TYPE_CHECKING:
+    from harness.config import HarnessConfig
     from harness.contract import Contract, Operation
 
 #: Where a request's environ keeps its operation (looked up once per request) ...
@@ -45,6 +47,20 @@ def _versions(files: tuple[Path, ...]) -> tuple[tuple[int, int], ...]:
         else:
             versions.append((info.st_mtime_ns, info.st_size))
     return tuple(versions)
+
+
+def document_problems(config: HarnessConfig) -> list[str]:
+    """What is wrong with the services' OpenAPI documents, each read as a run reads it (every
+    ``$ref`` resolved): one message per service, empty when all can be read. Used wherever a
+    document is checked before a run (pytest's collection, ``harness check``)."""
+    problems = []
+    for service in config.services.values():
+        if service.contract is not None:
+            try:
+                MockContract.load(service.contract, root=config.root)
+            except HarnessError as error:
+                problems.append(f"service {service.name!r}: {error}")
+    return problems
 
 
 class MockContract:
