@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from harness.files.confine import is_inside
 from harness.files.owned import write_whole
 from harness.recording.cassette import (
     Exchange,
@@ -25,8 +26,15 @@ from harness.recording.scrub import scrub_exchange
 RECORDING_MODE = 0o644
 
 
-def refusal(path: Path) -> str | None:
-    """Why a recording may not be written at ``path`` (None: it may)."""
+def refusal(path: Path, folder: Path) -> str | None:
+    """Why a recording may not be written at ``path`` in the recordings ``folder`` (None: it may).
+    The folder a test's file goes in is made from the node id: a link among those folders (or the
+    file's place) could lead anywhere, and harness writes only inside the recordings folder."""
+    if not is_inside(path, folder):
+        return (
+            f"{path} leads outside the recordings folder {folder} through a link on the way; harness "
+            "writes recordings only inside that folder"
+        )
     if path.is_symlink():
         return f"{path} is a symbolic link; harness writes recordings only as plain files of its own"
     if path.exists() and not path.is_file():
@@ -47,14 +55,17 @@ def write_test_recordings(
     exchanges (services that exchanged nothing are left out). Returns the files written.
     :class:`RecordingFileError` if a file may not be written."""
     by_file: dict[Path, dict[str, tuple[str | None, Sequence[Exchange]]]] = {}
+    folders: dict[Path, Path] = {}
     for service, (folder, upstream, exchanges) in captured.items():
         if not exchanges:
             continue
         scrubbed = [scrub_exchange(exchange, known) for exchange in exchanges]
-        by_file.setdefault(recording_path(folder, test), {})[service] = (upstream, scrubbed)
+        path = recording_path(folder, test)
+        folders[path] = folder
+        by_file.setdefault(path, {})[service] = (upstream, scrubbed)
     written = []
     for path, services in by_file.items():
-        refused = refusal(path)
+        refused = refusal(path, folders[path])
         if refused:
             raise RecordingFileError(
                 f"cannot write the recording of {test}: {refused}; fix: move that file away, or point "

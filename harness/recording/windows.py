@@ -30,7 +30,7 @@ def begin_recordings(test: str, services: Iterable[MockService], known: Sequence
         if recordings is None:
             continue
         path = recording_path(recordings.folder, test)
-        refused = refusal(path) if recordings.recording else None
+        refused = refusal(path, recordings.folder) if recordings.recording else None
         if refused:  # said before the test sends anything to the real service
             raise RecordingFileError(
                 f"cannot record {test}: {refused}; fix: move that file away, or point recordings at a "

@@ -399,6 +399,46 @@ class TestDoNoHarm:
         assert outside.read_text() == "{}"
         assert link.is_symlink()
 
+    def test_a_linked_folder_on_the_way_never_leads_a_recording_outside(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        project_dir = tmp_path / "project"
+        linked = project_dir / "recordings" / "tests"  # the test module's folder
+        linked.parent.mkdir(parents=True)
+        linked.symlink_to(outside)
+        with real_service(tmp_path) as real:
+            pyproject = project(project_dir, real.url)
+            with mocks_of(pyproject, record=True) as h:
+                # Said when the test begins, before anything reaches the real service ...
+                with pytest.raises(
+                    HarnessError, match=r"leads outside the recordings folder .* through a link"
+                ):
+                    h.test(TEST).begin()
+                assert real.received == []
+                # ... and again when the file is written, for a link put there during the test.
+                linked.unlink()
+                window = h.test(TEST).begin()
+                chat(h.services["openai"].url, "hello")
+                linked.symlink_to(outside)
+                with pytest.raises(
+                    HarnessError, match=r"leads outside the recordings folder .* through a link"
+                ):
+                    window.end()
+        assert list(outside.iterdir()) == []
+
+    def test_a_recordings_folder_that_is_a_link_out_of_the_project_is_refused(self, tmp_path: Path) -> None:
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        write_project(
+            tmp_path / "p",
+            '[tool.harness]\ncommand = ["app"]\n[tool.harness.services.s]\nrecordings = "rec"\n',
+        )
+        (tmp_path / "p" / "rec").symlink_to(outside)
+        with pytest.raises(ConfigError, match="lies outside the project"):
+            load_config(tmp_path / "p" / "pyproject.toml")
+
     def test_re_recording_replaces_only_its_own_file_and_keeps_other_services(
         self, tmp_path: Path, real_key: str
     ) -> None:
