@@ -9,9 +9,10 @@ over one kept connection to four mocks, in interleaved rounds:
 * ``replay``: the answer replayed from a recording of 20 exchanges (the match is the last);
 * ``example``: nothing primed, the document's example answers (and is validated).
 
-Printed: each mock's median time per request (client and server in this process, so the figure
-includes the client's own cost, the same for all four) and the difference to ``plain``, the extra
-cost per request. Also the one-off costs: importing harness.contract and loading the document.
+Printed: the one-off costs (importing harness.contract, loading the document); what validating
+the request and the answer cost alone, without HTTP; then each mock's median time per request
+(client and server in this process, so the figure includes the client's own cost, the same for
+all four) and the difference to ``plain``, the extra cost per request.
 
 Usage: python bench/contract_cost.py [--runs N] [--requests N]
 """
@@ -23,8 +24,10 @@ import contextlib
 import json
 import tempfile
 import time
+import timeit
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import _common
 import requests
@@ -34,6 +37,9 @@ from harness.mocks import MockService
 from harness.mocks.contracts import MockContract
 from harness.recording.cassette import Exchange, RecordedRequest, RecordedResponse, recording_path, render
 from harness.recording.service import ServiceRecordings
+
+if TYPE_CHECKING:  # imported (and timed) in main
+    from harness.contract import Contract
 
 AZURE = _common.ROOT / "tests" / "data" / "openapi" / "azure"
 INFERENCE = AZURE / "cognitiveservices/data-plane/AzureOpenAI/inference/stable/2024-10-21/inference.json"
@@ -125,6 +131,28 @@ def one_off(what: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def validation_costs(contract: Contract, count: int) -> tuple[float, float]:
+    """Seconds one ``validate_request`` and one ``validate_response`` of the chat completion take,
+    without any HTTP (medians of 7 rounds of ``count`` calls)."""
+    operation = contract.operation("POST", PATH, query={"api-version": ["2024-10-21"]})
+    assert operation is not None
+    body, answer = json.dumps(REQUEST).encode(), json.dumps(ANSWER).encode()
+    headers = {"Content-Type": "application/json"}
+    query = {"api-version": ["2024-10-21"]}
+
+    def request() -> object:
+        return operation.validate_request(path=PATH, query=query, headers=headers, body=body)
+
+    def response() -> object:
+        return operation.validate_response(status=200, headers=headers, body=answer)
+
+    request(), response()  # validators built
+    return (
+        _common.median([timeit.timeit(request, number=count) / count for _ in range(7)]),
+        _common.median([timeit.timeit(response, number=count) / count for _ in range(7)]),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -140,6 +168,11 @@ def main() -> None:
     print(
         f"one-off: import harness.contract {imported * 1000:.0f} ms, "
         f"load inference.json {loaded * 1000:.1f} ms"
+    )
+    request_cost, answer_cost = validation_costs(load_contract(INFERENCE, root=AZURE), args.requests)
+    print(
+        f"validation alone (median of 7 x {args.requests}): request {request_cost * 1e6:.0f} µs, "
+        f"answer {answer_cost * 1e6:.0f} µs"
     )
 
     with tempfile.TemporaryDirectory() as folder, mocks(Path(folder)) as made:

@@ -724,6 +724,19 @@ class TestWhatANewUserMet:
         with pytest.raises(ConfigError, match=r"upstream_ca: .* is not a PEM file of certificates"):
             load_config(pyproject)
 
+    def test_a_ca_bundle_that_looks_like_pem_but_is_not_stops_record_mode_with_one_message(
+        self, tmp_path: Path, real_key: str
+    ) -> None:
+        (tmp_path / "broken.pem").write_text(
+            "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"
+        )
+        pyproject = project(tmp_path, "https://127.0.0.1:9", extra='upstream_ca = "broken.pem"')
+        with pytest.raises(
+            HarnessError, match=r"cannot read upstream_ca .*broken.pem: .* fix: the PEM bundle"
+        ):
+            Harness(load_config(pyproject), record=True)
+        Harness(load_config(pyproject))  # replay never reaches the upstream: no TLS context is made
+
     def test_a_key_pasted_into_upstream_headers_is_not_shown(self, tmp_path: Path) -> None:
         write_project(
             tmp_path,
